@@ -1,0 +1,66 @@
+# Build Your Database Skill. Every target sets itself up on a fresh clone (Python >= 3.11 and make).
+#   make lab        JupyterLab on the lessons (SQLite; nothing else to start)   LAB_ARGS="--port 9999"
+#   make test       the kit's whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+#   make check L=L05, make hint E=L05.create_task, make progress, make export-skill [DEST=dir]
+#   make lessons    regenerate lessons/ from solutions/ with nbgrader (instructors)
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+# nbgrader runs the `alembic` command when it creates its gradebook: keep the venv's bin/ on PATH.
+export PATH := $(BIN):$(PATH)
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+LESSON_DIRS := $(notdir $(wildcard solutions/L*))
+PYTEST_ARGS ?= -n 2
+
+.PHONY: setup lab test check hint progress lessons export-skill verify-skill dev-check lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3 --version)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+# Root (containers, cloud workspaces) needs --allow-root, or Jupyter refuses to start.
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/lessons \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: setup
+	@test -n "$(L)" || { echo "usage: make check L=L05"; exit 2; }
+	$(BIN)/skillbook check $(L)
+
+hint: setup
+	@test -n "$(E)" || { echo "usage: make hint E=L05.create_task"; exit 2; }
+	$(BIN)/skillbook hint $(E) $(if $(LEVEL),--level $(LEVEL))
+
+lessons: setup
+	@for lesson in $(LESSON_DIRS); do \
+		$(BIN)/nbgrader generate_assignment $$lesson --force --log-level=WARN || exit 1; done
+
+verify-skill: setup
+	$(BIN)/skillbook verify-skill $(DIR)
+
+export-skill: setup
+	$(BIN)/skillbook export-skill $(if $(DEST),--dest $(DEST))
+
+progress: setup
+	$(BIN)/skillbook progress
+
+dev-check: setup
+	$(BIN)/skillbook dev check
+
+# Refresh requirements.lock after changing a pin in pyproject.toml.
+lock: setup
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) dist .pytest_cache gradebook.db
