@@ -1,0 +1,5 @@
+import sys
+
+from skillbook.cli import main
+
+sys.exit(main())

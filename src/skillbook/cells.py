@@ -1,0 +1,66 @@
+"""What a notebook cell is, read from its metadata. Nothing else in skillbook reads tags.
+
+A cell is a dict (or nbformat's NotebookNode, which is one) as stored in the .ipynb file.
+"""
+
+NotebookNode = dict
+
+RAISES = "raises-exception"
+SKIP_GRADING = "skip-grading"
+REFLECT = "reflect"
+LEARNING_SPEC = "learning-spec"
+GAPS = "gaps"
+
+
+def tags(cell: NotebookNode) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def nbgrader(cell: NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_code(cell: NotebookNode) -> bool:
+    return cell.get("cell_type") == "code"
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """An nbgrader autograder test cell: graded, and not a solution."""
+    meta = nbgrader(cell)
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_solution(cell: NotebookNode) -> bool:
+    return bool(nbgrader(cell).get("solution"))
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    return nbgrader(cell).get("grade_id")
+
+
+def is_demonstration(cell: NotebookNode) -> bool:
+    """A cell that fails on purpose to show a pitfall."""
+    return RAISES in tags(cell)
+
+
+def is_reflect(cell: NotebookNode) -> bool:
+    return REFLECT in tags(cell)
+
+
+def is_skipped_by_grader(cell: NotebookNode) -> bool:
+    """Cells the kernel-less loader does not run."""
+    return (
+        not is_code(cell)
+        or is_test_cell(cell)
+        or is_demonstration(cell)
+        or is_reflect(cell)
+        or SKIP_GRADING in tags(cell)
+    )
+
+
+def is_learning_spec(cell: NotebookNode) -> bool:
+    return cell.get("cell_type") == "markdown" and LEARNING_SPEC in tags(cell)
+
+
+def is_gaps(cell: NotebookNode) -> bool:
+    return cell.get("cell_type") == "markdown" and GAPS in tags(cell)

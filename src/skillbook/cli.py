@@ -1,0 +1,250 @@
+"""The one command: learner commands at the top level, author commands under `dev`.
+
+    skillbook check L05                 check your lessons/ notebook, in words, with hints
+    skillbook watch L05                 check again on every save
+    skillbook hint L05.create_task      the next hint (--all for every hint)
+    skillbook progress                  every lesson's points and reflect, and a chart
+    skillbook grade PATH [--json]       grade any notebook (instructors, CI)
+    skillbook check-generated FILE --lesson L04   code an assistant wrote, against the lesson's checklist
+    skillbook verify-skill [DIR]        check a skill against the skill rules
+    skillbook export-skill              verify, install for Claude Code, build dist/*.skill
+    skillbook dev check                 course.toml, notebooks and graders agree
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from skillbook import manifest, paths
+
+
+def _grade(args) -> int:
+    from skillbook.grading import GradingError, grade_notebook
+    from skillbook.report import lesson_text
+
+    try:
+        result = grade_notebook(Path(args.path), lesson=args.lesson, database_url=args.database_url)
+    except GradingError as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc)}))
+        print(f"skillbook grade: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_json(), indent=2) if args.json else lesson_text(result))
+    return 0
+
+
+def _check(args) -> int:
+    from skillbook.grading import GradingError, grade_notebook
+    from skillbook.report import lesson_text
+
+    try:
+        lesson = manifest.lesson(args.lesson)
+    except KeyError as exc:
+        print(f"skillbook check: {exc.args[0]}", file=sys.stderr)
+        return 2
+    notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
+    try:
+        result = grade_notebook(notebook, lesson=lesson.id, database_url=args.database_url)
+    except GradingError as exc:
+        print(f"skillbook check: {exc}", file=sys.stderr)
+        return 2
+    print(f"Checking {notebook} (as saved)")
+    print(lesson_text(result, lesson.title))
+    return 0
+
+
+def _watch(args) -> int:
+    from watchfiles import watch
+
+    from skillbook.grading import GradingError, grade_notebook
+    from skillbook.report import lesson_text
+
+    try:
+        lesson = manifest.lesson(args.lesson)
+    except KeyError as exc:
+        print(f"skillbook watch: {exc.args[0]}", file=sys.stderr)
+        return 2
+    notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
+    if not notebook.exists():
+        print(f"skillbook watch: no notebook at {notebook}", file=sys.stderr)
+        return 2
+
+    def run() -> None:
+        try:
+            result = grade_notebook(notebook, lesson=lesson.id, database_url=args.database_url)
+        except GradingError as exc:
+            print(f"Could not check: {exc}")
+            return
+        print(lesson_text(result, lesson.title), flush=True)
+
+    print(f"Watching {notebook}: every save is checked again (Ctrl+C to stop).", flush=True)
+    checked = None
+    while checked != notebook.stat().st_mtime_ns:  # a save during the check is checked too
+        checked = notebook.stat().st_mtime_ns
+        run()
+    try:
+        # Jupyter saves by writing a new file and renaming it: watch the folder, keep our file's events.
+        for changes in watch(notebook.parent, stop_event=args.stop_event, debounce=400):
+            if any(Path(path).name == notebook.name for _, path in changes):
+                print("\n— saved; checking again —", flush=True)
+                run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _hint(args) -> int:
+    try:
+        exercise = manifest.exercise(args.exercise)
+    except (KeyError, IndexError):
+        print(f"skillbook hint: no exercise {args.exercise!r}; exercise ids look like L05.create_task", file=sys.stderr)
+        return 2
+    hints = exercise.hints if args.all else exercise.hints[: max(args.level, 1)]
+    for number, hint in enumerate(hints, 1):
+        print(f"Hint {number}/{len(exercise.hints)} for {exercise.id}: {hint}")
+    if not args.all and args.level < len(exercise.hints):
+        print(f"(more: skillbook hint {exercise.id} --level {args.level + 1})")
+    return 0
+
+
+def _verify_skill(args) -> int:
+    from skillbook.export import verify_skill
+
+    skill = Path(args.dir) if args.dir else paths.skill_dir()
+    if not (skill / "SKILL.md").exists():
+        print(f"skillbook verify-skill: no SKILL.md in {skill}", file=sys.stderr)
+        return 2
+    problems = verify_skill(skill, run_examples=not args.no_run_examples)
+    for problem in problems:
+        print(problem)
+    print(f"{skill}: {'OK' if not problems else f'{len(problems)} problem(s)'}")
+    return 1 if problems else 0
+
+
+def _export_skill(args) -> int:
+    from skillbook.export import ExportError, export_skill
+
+    try:
+        done = export_skill(args.skill, args.dest, args.dist)
+    except ExportError as exc:
+        print(f"skillbook export-skill: {exc}", file=sys.stderr)
+        return 1
+    print(f"Installed your skill in {done['installed']}")
+    if done["installed_backup"]:
+        print(f"  the copy that was there is backed up in {done['installed_backup']}")
+    if done["left_out"]:
+        print(f"  left out (caches, databases, .env): {', '.join(done['left_out'])}")
+    print(f"Packaged it as {done['package']} (verified from the zip)")
+    if done["package_backup"]:
+        print(f"  the older package is backed up in {done['package_backup']}")
+    return 0
+
+
+def _check_generated(args) -> int:
+    from skillbook.generated import check_source, report
+
+    try:
+        lesson = manifest.lesson(args.lesson)
+    except KeyError as exc:
+        print(f"skillbook check-generated: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if not lesson.checks:
+        print(f"skillbook check-generated: {lesson.id} has no checklist", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"skillbook check-generated: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    syntax_error, findings = check_source(source, list(lesson.checks))
+    print(report(path, lesson.id, syntax_error, findings))
+    return 1 if syntax_error or not all(f.ok for f in findings) else 0
+
+
+def _progress(args) -> int:
+    from rich.console import Console
+
+    from skillbook.progress import chart, collect, table
+
+    rows = collect()
+    Console().print(table(rows))
+    target = chart(rows, Path(args.chart) if args.chart else paths.repo_root() / "dist" / "progress.png")
+    print(f"Chart: {target}")
+    return 0
+
+
+def _dev_check(args) -> int:
+    from skillbook.devcheck import problems
+
+    found = problems()
+    for problem in found:
+        print(problem)
+    print("dev check: " + ("OK" if not found else f"{len(found)} problem(s)"))
+    return 1 if found else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="skillbook", description="Build Your Database Skill: the course kit's command.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="check your notebook for a lesson")
+    c.add_argument("lesson", help="L05 or L05_crud")
+    c.add_argument("--notebook", help="another copy of the lesson's notebook")
+    c.add_argument("--database-url", help="grade on this PostgreSQL server instead of SQLite")
+    c.set_defaults(run=_check)
+
+    w = sub.add_parser("watch", help="check your notebook again every time you save it")
+    w.add_argument("lesson")
+    w.add_argument("--notebook")
+    w.add_argument("--database-url")
+    w.set_defaults(run=_watch, stop_event=None)
+
+    h = sub.add_parser("hint", help="hints for an exercise, one at a time")
+    h.add_argument("exercise", help="for example L05.create_task")
+    h.add_argument("--level", type=int, default=1, help="how many hints to show")
+    h.add_argument("--all", action="store_true")
+    h.set_defaults(run=_hint)
+
+    g = sub.add_parser("grade", help="grade a notebook")
+    g.add_argument("path")
+    g.add_argument("--lesson", help="which lesson (default: from the file name)")
+    g.add_argument("--database-url", help="a PostgreSQL server to grade on (default: SQLite)")
+    g.add_argument("--json", action="store_true", help="print the result as JSON")
+    g.set_defaults(run=_grade)
+
+    v = sub.add_parser("verify-skill", help="check a skill folder")
+    v.add_argument("dir", nargs="?")
+    v.add_argument("--no-run-examples", action="store_true")
+    v.set_defaults(run=_verify_skill)
+
+    e = sub.add_parser("export-skill", help="install and package your skill")
+    e.add_argument("--skill", help="the skill folder (default: my-skill/relational-db-agent)")
+    e.add_argument("--dest", help="install here (default: .claude/skills/relational-db-agent)")
+    e.add_argument("--dist", help="put the .skill file here (default: dist/)")
+    e.set_defaults(run=_export_skill)
+
+    pr = sub.add_parser("progress", help="points, exercises and reflect across all lessons, with a chart")
+    pr.add_argument("--chart", help="where to write the PNG (default: dist/progress.png)")
+    pr.set_defaults(run=_progress)
+
+    cg = sub.add_parser("check-generated", help="check code an AI assistant wrote against a lesson's checklist")
+    cg.add_argument("file")
+    cg.add_argument("--lesson", required=True)
+    cg.set_defaults(run=_check_generated)
+
+    d = sub.add_parser("dev", help="author tools")
+    dsub = d.add_subparsers(dest="dev_command", required=True)
+    dc = dsub.add_parser("check", help="course.toml, notebooks and graders agree")
+    dc.set_defaults(run=_dev_check)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Exercise and lesson results: what `skillbook grade --json` prints and every report is made of."""
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    points: float
+    max_points: float
+    passed: bool
+    message: str
+    hint: str = ""
+    checks: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class LessonResult:
+    lesson: str
+    points: float
+    max_points: float
+    exercises: list[ExerciseResult]
+    error: str | None = None  # set when the notebook as a whole could not be run
+
+    def exercise(self, exercise_id: str) -> ExerciseResult:
+        for e in self.exercises:
+            if e.id == exercise_id:
+                return e
+        raise KeyError(exercise_id)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LessonResult":
+        return cls(
+            lesson=data["lesson"],
+            points=data["points"],
+            max_points=data["max_points"],
+            exercises=[ExerciseResult(**e) for e in data["exercises"]],
+            error=data.get("error"),
+        )
