@@ -1,0 +1,63 @@
+"""Fixtures for the kit's own tests.
+
+- database_url: parametrized over the backends: SQLite always, PostgreSQL when TEST_DATABASE_URL is set
+- grade:        grade a notebook with skillbook's engine on that backend
+- submission:   build a learner's notebook from a lesson's solution with some cells replaced
+- isolated_skill (autouse): SKILLBOOK_SKILL_DIR points into tmp_path, so no test touches my-skill/
+"""
+
+import os
+
+import pytest
+
+from skillbook import grading
+from skillbook.grading import grade_notebook
+from tests.builders import submission_from
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="set TEST_DATABASE_URL to run on PostgreSQL")
+BACKENDS = [
+    pytest.param(None, id="sqlite"),
+    pytest.param(POSTGRES_URL, id="postgres", marks=[needs_postgres, pytest.mark.postgres]),
+]
+
+
+
+def pytest_configure(config):
+    """Grade through a warm fork server: the suite grades hundreds of notebooks (a third faster each).
+    tests/skillbook/test_grading.py also grades with a fresh process, the path `skillbook grade` takes."""
+    grading.use_fork_servers()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, monkeypatch) -> str | None:
+    """None means SQLite, else a PostgreSQL server to grade on.
+
+    For SQLite, TEST_DATABASE_URL leaves the environment: grading falls back to it otherwise.
+    """
+    if request.param is None:
+        monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    return request.param
+
+
+@pytest.fixture
+def grade(database_url):
+    def run(notebook, **kwargs):
+        return grade_notebook(notebook, database_url=database_url, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def submission(tmp_path):
+    def build(lesson_id: str, replacements: dict[str, str] | None = None, *, name: str = "submission"):
+        return submission_from(lesson_id, replacements or {}, tmp_path / name)
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def isolated_skill(tmp_path, monkeypatch):
+    skill = tmp_path / "my-skill" / "relational-db-agent"
+    monkeypatch.setenv("SKILLBOOK_SKILL_DIR", str(skill))
+    return skill

@@ -1,0 +1,292 @@
+"""L03: realistic wrong answers and correct alternatives, as data (see __init__.py)."""
+
+HEADER = """from datetime import UTC, datetime, timezone
+from typing import Optional
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
+from sqlmodel import Field, Relationship, SQLModel
+
+class Base(SQLModel, registry=registry()):
+    pass
+
+PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+
+def utcnow():
+    return datetime.now(UTC)
+"""
+
+PROJECT = """
+class Project(Base, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+"""
+
+TASK_BASE = """
+class TaskBase(Base):
+    title: str = Field(min_length=1, max_length=200)
+    status: str = Field(default="pending", index=True)
+    priority: int = Field(default=3, ge=1, le=5)
+    context: dict = Field(default_factory=dict, sa_type=PortableJSON)
+    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="CASCADE")
+    parent_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE")
+"""
+
+TASK_ARGS = """
+class Task(TaskBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "title", name="uq_task_project_title"),
+        CheckConstraint("length(title) BETWEEN 1 AND 200", name="ck_task_title_length"),
+        CheckConstraint("status IN ('pending', 'in_progress', 'done', 'failed')", name="ck_task_status"),
+        CheckConstraint("priority BETWEEN 1 AND 5", name="ck_task_priority"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+"""
+
+GOOD_MODELS = HEADER + PROJECT + TASK_BASE + TASK_ARGS
+
+
+def models(*edits: tuple[str, str]) -> str:
+    """The solution's models with some text replaced (each replacement must apply)."""
+    code = GOOD_MODELS
+    for old, new in edits:
+        assert old in code, old
+        code = code.replace(old, new)
+    return code
+
+
+SCHEMAS_HEADER = """from datetime import datetime
+from typing import Literal, Optional
+from sqlmodel import Field, SQLModel
+"""
+
+# id -> (cell replacements, the exercise id, or ids, it breaks)
+WRONG = {
+    "rules-only-in-field": (
+        {"L03-models": models(
+            ('        CheckConstraint("length(title) BETWEEN 1 AND 200", name="ck_task_title_length"),\n', ""),
+            ("""        CheckConstraint("status IN ('pending', 'in_progress', 'done', 'failed')", name="ck_task_status"),\n""", ""),
+            ('        CheckConstraint("priority BETWEEN 1 AND 5", name="ck_task_priority"),\n', ""),
+        )},
+        "L03.models",
+    ),
+    "title-unique-across-all-projects": (
+        {"L03-models": models(('UniqueConstraint("project_id", "title", name="uq_task_project_title")', 'UniqueConstraint("title", name="uq_task_title")'))},
+        "L03.models",
+    ),
+    "status-check-forgets-in-progress": (
+        {"L03-models": models(("('pending', 'in_progress', 'done', 'failed')", "('pending', 'done', 'failed')"))},
+        "L03.models",
+    ),
+    "plain-json-on-postgres": (
+        {"L03-models": models(("sa_type=PortableJSON", "sa_type=JSON"))},
+        "L03.models",
+    ),
+    "created-at-computed-once": (
+        {"L03-models": models((PROJECT, PROJECT.replace("Field(default_factory=utcnow)", "utcnow()")))},
+        "L03.models",
+    ),
+    "no-cascade-on-the-foreign-keys": (
+        {"L03-models": models(('foreign_key="project.id", ondelete="CASCADE"', 'foreign_key="project.id"'),
+                              ('foreign_key="task.id", ondelete="CASCADE"', 'foreign_key="task.id"'))},
+        "L03.models",
+    ),
+    "status-not-indexed": (
+        {"L03-models": models(('status: str = Field(default="pending", index=True)', 'status: str = Field(default="pending")'))},
+        "L03.models",
+    ),
+    "relationship-without-cascade-delete": (
+        {"L03-models": models(
+            (PROJECT, PROJECT + '    tasks: list["Task"] = Relationship(back_populates="project")\n'),
+        ) + '    project: Optional["Project"] = Relationship(back_populates="tasks")\n'},
+        "L03.models",
+    ),
+    "update-requires-the-title": (
+        {"L03-schemas": """
+class TaskCreate(TaskBase):
+    pass
+
+class TaskUpdate(TaskBase):
+    pass
+
+class TaskRead(TaskBase):
+    id: int
+    created_at: datetime
+"""},
+        "L03.schemas",
+    ),
+    "create-derived-from-the-table": (
+        {"L03-schemas": """
+class TaskCreate(Task):
+    pass
+
+class TaskUpdate(SQLModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    status: str | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+    context: dict | None = None
+    project_id: int | None = None
+    parent_id: int | None = None
+
+class TaskRead(TaskBase):
+    id: int
+    created_at: datetime
+"""},
+        "L03.schemas",
+    ),
+    "create-without-validation": (
+        {"L03-schemas": SCHEMAS_HEADER + """
+class TaskCreate(SQLModel):
+    title: str
+    status: str = "pending"
+    priority: int = 3
+    context: dict = {}
+    project_id: int | None = None
+    parent_id: int | None = None
+
+class TaskUpdate(SQLModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    status: str | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+    context: dict | None = None
+    project_id: int | None = None
+    parent_id: int | None = None
+
+class TaskRead(TaskBase):
+    id: int
+    created_at: datetime
+"""},
+        "L03.schemas",
+    ),
+    "update-without-validation": (
+        {"L03-schemas": SCHEMAS_HEADER + """
+class TaskCreate(TaskBase):
+    pass
+
+class TaskUpdate(SQLModel):
+    title: str | None = None
+    status: str | None = None
+    priority: int | None = None
+    context: dict | None = None
+    project_id: int | None = None
+    parent_id: int | None = None
+
+class TaskRead(TaskBase):
+    id: int
+    created_at: datetime
+"""},
+        "L03.schemas",
+    ),
+    "read-without-id": (
+        {"L03-schemas": SCHEMAS_HEADER + """
+class TaskCreate(TaskBase):
+    pass
+
+class TaskUpdate(SQLModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    status: str | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+    context: dict | None = None
+    project_id: int | None = None
+    parent_id: int | None = None
+
+class TaskRead(TaskBase):
+    id: int | None = None
+    created_at: datetime
+"""},
+        "L03.schemas",
+    ),
+}
+
+ALTERNATIVES = {
+    "models-with-relationships-and-other-sql": {
+        "L03-models": """from datetime import datetime, timezone
+from typing import Optional
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import registry
+from sqlmodel import Field, Relationship, SQLModel
+
+class Base(SQLModel, registry=registry()):
+    pass
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+class Project(Base, table=True):
+    __tablename__ = "project"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100, nullable=False)
+    created_at: datetime = Field(default_factory=now)
+    tasks: list["Task"] = Relationship(back_populates="project", cascade_delete=True)
+
+class TaskBase(Base):
+    title: str = Field(min_length=1, max_length=200)
+    status: str = "pending"
+    priority: int = Field(default=3, ge=1, le=5)
+    context: dict = Field(default_factory=dict, sa_type=JSON().with_variant(postgresql.JSONB, "postgresql"))
+    project_id: Optional[int] = Field(default=None, foreign_key="project.id", ondelete="CASCADE")
+    parent_id: Optional[int] = Field(default=None, foreign_key="task.id", ondelete="CASCADE")
+
+class Task(TaskBase, table=True):
+    __tablename__ = "task"
+    __table_args__ = (
+        CheckConstraint("length(title) > 0 AND length(title) <= 200"),
+        CheckConstraint("status = 'pending' OR status = 'in_progress' OR status = 'done' OR status = 'failed'"),
+        CheckConstraint("priority >= 1 AND priority <= 5"),
+        UniqueConstraint("project_id", "title"),
+        Index("ix_task_status_project", "status", "project_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=now)
+    project: Optional[Project] = Relationship(back_populates="tasks")
+"""
+    },
+    "standalone-table-and-schemas": {
+        "L03-models": HEADER + PROJECT + """
+STATUSES = ("pending", "in_progress", "done", "failed")
+
+class Task(Base, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "title"),
+        CheckConstraint("length(title) BETWEEN 1 AND 200"),
+        CheckConstraint(f"status IN {STATUSES}"),
+        CheckConstraint("priority BETWEEN 1 AND 5"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    status: str = Field(default="pending", max_length=20, index=True)
+    priority: int = 3
+    context: dict = Field(default_factory=dict, sa_type=PortableJSON)
+    created_at: datetime = Field(default_factory=utcnow)
+    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="CASCADE", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE")
+""",
+        "L03-schemas": SCHEMAS_HEADER + """
+Status = Literal["pending", "in_progress", "done", "failed"]
+
+class TaskCreate(SQLModel):
+    title: str = Field(min_length=1, max_length=200)
+    status: Status = "pending"
+    priority: int = Field(default=3, ge=1, le=5)
+    context: dict = Field(default_factory=dict)
+    project_id: Optional[int] = None
+    parent_id: Optional[int] = None
+
+class TaskUpdate(SQLModel):
+    title: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    status: Optional[Status] = None
+    priority: Optional[int] = Field(default=None, ge=1, le=5)
+    context: Optional[dict] = None
+    project_id: Optional[int] = None
+    parent_id: Optional[int] = None
+
+class TaskRead(TaskCreate):
+    id: int
+    created_at: datetime
+""",
+    },
+}
