@@ -142,6 +142,11 @@ def test_lesson_runs_through_the_ui(lesson_id, lab, browser):
     _run_all_and_save(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{lesson.dir}.png"))
+    first_check = page.locator(".jp-CodeCell", has_text="await check(").first
+    first_check.scroll_into_view_if_needed()
+    page.mouse.wheel(0, -250)  # the exercise above it in the picture too
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / f"{lesson.dir}-check.png"))
     saved = json.loads((root / path).read_text())
     unexpected, earned = [], 0.0
     for number, cell in enumerate(saved["cells"], 1):
