@@ -5,14 +5,13 @@ function a session of its own, and then looks through a *new* session: what a ne
 is what was committed.
 """
 
-import inspect as pyinspect
-
 import pytest
 from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from skillbook.graderkit import call
 from taskflow.models import Project, Task, TaskCreate, TaskUpdate
 
 create_task = pytest.mark.exercise("L05.create_task")
@@ -28,21 +27,6 @@ STATUSES = ("pending", "done", "in_progress", "pending", "failed")
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-async def call(function, *args, **kwargs):
-    """Call the learner's function and await what it returns; a plain def is a mistake worth naming."""
-    try:
-        result = function(*args, **kwargs)
-        assert pyinspect.isawaitable(result), (
-            f"{function.__name__} returned {type(result).__name__}, not a coroutine: declare it with "
-            "`async def` so it can await the session."
-        )
-        return await result
-    except NotImplementedError:
-        raise AssertionError(
-            f"{function.__name__} is not written yet: replace `raise NotImplementedError()` with your code."
-        ) from None
 
 
 async def make_project(sessionmaker, name: str) -> int:

@@ -7,12 +7,11 @@ therefore fails loudly, even one whose rows happened to be in the session, and t
 exact: "N+1" shows up as a number that grows with N.
 """
 
-import inspect as pyinspect
-
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from skillbook.graderkit import NotAnswered, call
 from taskflow.models import Project, Tag, Task, TaskTagLink
 
 projects_with_tasks = pytest.mark.exercise("L06.list_projects_with_tasks")
@@ -25,28 +24,6 @@ pytestmark = pytest.mark.usefixtures("taskflow_db")
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-class NotAnswered(AssertionError):
-    """The learner's function is still the stub, or is not an async function."""
-
-
-async def call(function, *args, **kwargs):
-    """Call the learner's function and await what it returns."""
-    try:
-        result = function(*args, **kwargs)
-    except NotImplementedError:
-        result = None
-    else:
-        if not pyinspect.isawaitable(result):
-            raise NotAnswered(
-                f"{function.__name__} returned {type(result).__name__}, not a coroutine: declare it with `async def`."
-            )
-        try:
-            return await result
-        except NotImplementedError:
-            pass
-    raise NotAnswered(f"{function.__name__} is not written yet: replace `raise NotImplementedError()` with your code.")
 
 
 async def run(learner, name, sessionmaker, sql_log, *args):

@@ -10,13 +10,13 @@ updates to find.
 
 import asyncio
 import contextlib
-import inspect as pyinspect
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 from sqlmodel import col, select
 
+from skillbook.graderkit import NotAnswered, call
 from taskflow.errors import InsufficientCredits
 from taskflow.models import Agent, Project, Task, UsageEntry
 
@@ -30,28 +30,6 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-class NotAnswered(AssertionError):
-    """The learner's function is still the stub, or is not an async function."""
-
-
-async def call(function, *args, **kwargs):
-    """Call the learner's function and await what it returns."""
-    try:
-        result = function(*args, **kwargs)
-    except NotImplementedError:
-        result = None
-    else:
-        if not pyinspect.isawaitable(result):
-            raise NotAnswered(
-                f"{function.__name__} returned {type(result).__name__}, not a coroutine: declare it with `async def`."
-            )
-        try:
-            return await result
-        except NotImplementedError:
-            pass
-    raise NotAnswered(f"{function.__name__} is not written yet: replace `raise NotImplementedError()` with your code.")
 
 
 class InjectedFault(Exception):
