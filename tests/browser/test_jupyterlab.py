@@ -125,7 +125,7 @@ def _wait_all_executed(page) -> None:
     page.wait_for_function(
         "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
         " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
-        timeout=int(os.environ.get("BROWSER_RUN_TIMEOUT_MS", 120_000)), polling=1000,
+        timeout=int(os.environ.get("BROWSER_RUN_TIMEOUT_MS", 180_000)), polling=1000,
     )
 
 
