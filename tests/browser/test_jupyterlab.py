@@ -6,6 +6,7 @@ Playwright with that executable: no browser download. Screenshots go to dist/scr
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -91,42 +92,43 @@ def browser():
 PROMPTS = "els => els.map(e => e.textContent)"
 
 
+def _run_all(page) -> None:
+    page.get_by_text("Run", exact=True).first.click()
+    page.get_by_text("Run All Cells", exact=True).click()
+
+
 def _run_all_and_save(page) -> None:
     """Run All Cells, and wait until every code cell shows an execution count ([3], not [ ] or [*]).
 
-    On a loaded machine the kernel can still be settling when the notebook opens, and JupyterLab then
-    drops the queued cells (they go back to [ ]). Once, and only when nothing is running, the test
-    restarts the kernel and runs everything again; what it checks afterwards is the same."""
-    page.get_by_text("Run", exact=True).first.click()
-    page.get_by_text("Run All Cells", exact=True).click()
+    On a loaded machine the kernel of a freshly opened notebook can still be settling, and JupyterLab
+    then drops the queued cells (they go back to [ ] with nothing running). When that happens the test
+    runs all cells again, at most twice; what it checks afterwards is the same."""
+    limit = time.monotonic() + int(os.environ.get("BROWSER_RUN_TIMEOUT_S", 240))
+    reruns, idle_since = 0, None
+    _run_all(page)
     try:
-        for attempt in (1, 2):
-            try:
-                _wait_all_executed(page)
+        while True:
+            prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputPrompt", PROMPTS)
+            if prompts and all(re.search(r"\[\d+\]", p) for p in prompts):
                 break
-            except Exception:
-                prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputPrompt", PROMPTS)
-                if attempt == 2 or any("*" in p for p in prompts):
-                    errors = page.eval_on_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
-                                                       "els => els.map(e => e.textContent.slice(0, 300))")
-                    raise AssertionError(f"not every cell ran: prompts {prompts}; errors {errors}") from None
-                page.get_by_text("Kernel", exact=True).first.click()
-                page.get_by_text("Restart Kernel and Run All Cells…", exact=True).click()
-                page.get_by_role("button", name="Restart", exact=True).click()
+            if any("*" in p for p in prompts):
+                idle_since = None
+            else:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > 10 and reruns < 2:
+                    reruns, idle_since = reruns + 1, None
+                    _run_all(page)
+            if time.monotonic() > limit:
+                errors = page.eval_on_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                                                   "els => els.map(e => e.textContent.slice(0, 300))")
+                raise AssertionError(f"not every cell ran ({reruns} reruns): prompts {prompts}; errors {errors}")
+            page.wait_for_timeout(1000)
     finally:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"last-run-{page.url.rsplit('/', 1)[-1].split('?')[0]}.png"))
     page.wait_for_timeout(1000)
     page.keyboard.press("Control+s")
     page.wait_for_timeout(1500)
-
-
-def _wait_all_executed(page) -> None:
-    page.wait_for_function(
-        "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
-        " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
-        timeout=int(os.environ.get("BROWSER_RUN_TIMEOUT_MS", 180_000)), polling=1000,
-    )
 
 
 @pytest.mark.parametrize("lesson_id", ["L00", "L05"])
