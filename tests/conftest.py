@@ -61,3 +61,14 @@ def isolated_skill(tmp_path, monkeypatch):
     skill = tmp_path / "my-skill" / "relational-db-agent"
     monkeypatch.setenv("SKILLBOOK_SKILL_DIR", str(skill))
     return skill
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test marked sqlite_only runs on SQLite alone: its PostgreSQL copy is deselected."""
+    keep, drop = [], []
+    for item in items:
+        on_postgres = getattr(item, "callspec", None) and item.callspec.params.get("database_url") is not None
+        (drop if on_postgres and item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
