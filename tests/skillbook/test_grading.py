@@ -14,9 +14,10 @@ from tests.builders import solution_path
 FAST = {"cell_seconds": 2, "check_seconds": 2, "total_seconds": 60}
 
 
-@pytest.fixture(autouse=True, params=["fork-server", "fresh-process"])
+@pytest.fixture(params=["fork-server", "fresh-process"])
 def process_kind(request, monkeypatch):
-    """Every case both ways a notebook is graded: forked from a warm server (batches) or a new process (one notebook)."""
+    """Both ways a notebook is graded: forked from a warm server (batches) or a new process (one notebook).
+    Used by the cases where the process itself is at stake (exit, kill, memory, time limits)."""
     monkeypatch.setattr(grading, "_use_fork_servers", request.param == "fork-server")
     return request.param
 
@@ -80,7 +81,7 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", HOSTILE)
-def test_hostile_cell_costs_only_itself(case, submission):
+def test_hostile_cell_costs_only_itself(case, submission, process_kind):
     """Is a cell that loops, exits or fails stopped and reported, while the exercises still earn points?"""
     cell, source, expected = HOSTILE[case]
     started = time.monotonic()
@@ -89,7 +90,7 @@ def test_hostile_cell_costs_only_itself(case, submission):
     assert result.points == expected, result
 
 
-def test_os_exit_during_loading_ends_with_a_result(submission):
+def test_os_exit_during_loading_ends_with_a_result(submission, process_kind):
     """Does a notebook that kills the grading process still get a result that says what happened?"""
     result = grade_notebook(submission("L00", {"l00-create-skill": "import os\nos._exit(0)"}), **FAST)
     assert result.points == 0
@@ -112,7 +113,7 @@ def test_exercise_that_hangs_is_stopped_by_the_check_limit(submission):
     assert any("did not finish" in c["message"] for c in task.checks)
 
 
-def test_whole_run_time_limit_kills_and_reports(submission):
+def test_whole_run_time_limit_kills_and_reports(submission, process_kind):
     """Past the total limit, is the process killed and every unreported exercise given a reason?"""
     result = grade_notebook(
         # It catches the time-limit exception itself and loops again: only the kill stops it.
@@ -121,3 +122,13 @@ def test_whole_run_time_limit_kills_and_reports(submission):
     )
     assert result.points == 0
     assert "grading stopped after 8 s" in (result.error or "")
+
+
+def test_a_huge_allocation_fails_its_exercise_not_the_grading(submission, process_kind):
+    """Does allocating 10 GB give a MemoryError in that exercise's result (the memory limit), on both paths?"""
+    cell = "L00-skill_description"
+    result = grade_notebook(submission("L00", {cell: "hoard = bytearray(10 * 1024**3)\nskill_description = 'x'"}),
+                            memory_bytes=1024**3, **FAST)
+    description = result.exercise("L00.skill_description")
+    assert not description.passed and "ran out of memory (grading allows 1 GB)" in description.message
+    assert result.exercise("L00.task_model").passed
