@@ -3,6 +3,10 @@
 #   make test       the kit's whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
 #   make check L=L05, make hint E=L05.create_task, make progress, make export-skill [DEST=dir]
 #   make lessons    regenerate lessons/ from solutions/ with nbgrader (instructors)
+#   make autograde  grade every submitted/<student>/<lesson>/ notebook into the gradebook, in parallel
+#                   (instructors; COURSE_DIR=dir, default this repository; JOBS=n; GRADE_ARGS="--lesson L05")
+#   make feedback   feedback/<student>/<lesson>/<lesson>.html from those results (no grader source)
+#   make grades     grades/grades.csv and grades/grades.png for the class
 
 SHELL := /bin/bash
 VENV := .venv
@@ -13,9 +17,11 @@ export PATH := $(BIN):$(PATH)
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 LESSON_DIRS := $(notdir $(wildcard solutions/L*))
-PYTEST_ARGS ?= -n 2
+# loadgroup keeps tests that share one expensive fixture (tests/instructor's graded class) on one worker.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+COURSE := $(if $(COURSE_DIR),--course $(COURSE_DIR))
 
-.PHONY: setup lab test check hint progress lessons export-skill verify-skill dev-check lock clean
+.PHONY: setup lab test check hint progress lessons autograde feedback grades export-skill verify-skill dev-check lock clean
 
 setup: $(STAMP)
 
@@ -45,6 +51,15 @@ hint: setup
 lessons: setup
 	@for lesson in $(LESSON_DIRS); do \
 		$(BIN)/nbgrader generate_assignment $$lesson --force --log-level=WARN || exit 1; done
+
+autograde: setup
+	$(BIN)/skillbook grade-class $(COURSE) $(if $(JOBS),--jobs $(JOBS)) $(GRADE_ARGS)
+
+feedback: setup
+	$(BIN)/skillbook feedback $(COURSE)
+
+grades: setup
+	$(BIN)/skillbook grades $(COURSE)
 
 verify-skill: setup
 	$(BIN)/skillbook verify-skill $(DIR)

@@ -5,6 +5,9 @@
     skillbook hint L05.create_task      the next hint (--all for every hint)
     skillbook progress                  every lesson's points and reflect, and a chart
     skillbook grade PATH [--json]       grade any notebook (instructors, CI)
+    skillbook grade-class [--course DIR] [--jobs N] [--lesson L05 ...]   grade every submission into the gradebook
+    skillbook feedback [--course DIR]   an HTML page per student and lesson, without the graders' source
+    skillbook grades [--course DIR]     grades/grades.csv and a chart of the class
     skillbook check-generated FILE --lesson L04   code an assistant wrote, against the lesson's checklist
     skillbook verify-skill [DIR]        check a skill against the skill rules
     skillbook export-skill              verify, install for Claude Code, build dist/*.skill
@@ -31,6 +34,62 @@ def _grade(args) -> int:
         print(f"skillbook grade: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(result.to_json(), indent=2) if args.json else lesson_text(result))
+    return 0
+
+
+def _course(args) -> Path:
+    from skillbook.coursedir import default_course
+
+    return Path(args.course) if args.course else default_course()
+
+
+def _grade_class(args) -> int:
+    from skillbook.classgrade import run
+
+    course = _course(args)
+    if not course.is_dir():
+        print(f"skillbook grade-class: no course directory {course}", file=sys.stderr)
+        return 2
+    try:
+        lessons = [manifest.lesson(each).id for each in args.lesson or ()]
+    except KeyError as exc:
+        print(f"skillbook grade-class: {exc.args[0]}", file=sys.stderr)
+        return 2
+    limits = {"cell_seconds": args.cell_seconds, "check_seconds": args.check_seconds, "total_seconds": args.total_seconds,
+              "memory_bytes": args.memory_mb * 1024 * 1024 if args.memory_mb else None}
+    limits = {name: value for name, value in limits.items() if value}  # the rest: skillbook.grading's defaults
+    return run(course, jobs=args.jobs, lessons=lessons, database_url=args.database_url, sandbox=not args.no_sandbox,
+               gradebook_url=args.gradebook, limits=limits)
+
+
+def _feedback(args) -> int:
+    from skillbook.feedback import write_all
+
+    course = _course(args)
+    written, unreadable = write_all(course)
+    for problem in unreadable:
+        print(f"Could not read {problem}")
+    if not written:
+        print(f"No results in {course / 'autograded'}: run `skillbook grade-class` (make autograde) first.")
+        return 1
+    print(f"Wrote {len(written)} feedback pages in {course / 'feedback'} (<student>/<lesson>/<lesson>.html)")
+    return 0
+
+
+def _grades(args) -> int:
+    from skillbook.coursedir import stored_results
+    from skillbook.grades import chart, write_csv
+
+    course = _course(args)
+    results, unreadable = stored_results(course)
+    for problem in unreadable:
+        print(f"Could not read {problem}")
+    if not results:
+        print(f"No results in {course / 'autograded'}: run `skillbook grade-class` (make autograde) first.")
+        return 1
+    out = Path(args.out) if args.out else course / "grades"
+    print(f"Grades: {write_csv(results, out / 'grades.csv')}")
+    print(f"Chart:  {chart(results, out / 'grades.png')}")
     return 0
 
 
@@ -213,6 +272,28 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--database-url", help="a PostgreSQL server to grade on (default: SQLite)")
     g.add_argument("--json", action="store_true", help="print the result as JSON")
     g.set_defaults(run=_grade)
+
+    gc = sub.add_parser("grade-class", help="grade every submission of a course into nbgrader's gradebook (instructors)")
+    gc.add_argument("--course", help="nbgrader's course directory (default: COURSE_DIR, else this repository)")
+    gc.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: one per CPU)")
+    gc.add_argument("--lesson", action="append", help="only this lesson (repeat for more; default: all)")
+    gc.add_argument("--database-url", help="a PostgreSQL server to grade on (default: SQLite)")
+    gc.add_argument("--gradebook", help="nbgrader's gradebook URL (default: sqlite:///COURSE/gradebook.db)")
+    gc.add_argument("--no-sandbox", action="store_true", help="do not use bubblewrap even if it is installed")
+    gc.add_argument("--cell-seconds", type=float, help="time limit for one notebook cell (default 30)")
+    gc.add_argument("--check-seconds", type=float, help="time limit for one check (default 20)")
+    gc.add_argument("--total-seconds", type=float, help="time limit for one notebook, all in (default 240)")
+    gc.add_argument("--memory-mb", type=int, help="memory limit of one grading process (default 2048)")
+    gc.set_defaults(run=_grade_class)
+
+    fb = sub.add_parser("feedback", help="an HTML feedback page per student and lesson, from grade-class's results")
+    fb.add_argument("--course", help="nbgrader's course directory (default: COURSE_DIR, else this repository)")
+    fb.set_defaults(run=_feedback)
+
+    gr = sub.add_parser("grades", help="grades.csv and a chart of the class, from grade-class's results")
+    gr.add_argument("--course", help="nbgrader's course directory (default: COURSE_DIR, else this repository)")
+    gr.add_argument("--out", help="folder for grades.csv and grades.png (default: COURSE/grades)")
+    gr.set_defaults(run=_grades)
 
     v = sub.add_parser("verify-skill", help="check a skill folder")
     v.add_argument("dir", nargs="?")

@@ -1,0 +1,197 @@
+"""A bubblewrap (bwrap) sandbox around the grading process, for grading a whole class.
+
+Without it, a submission runs as the instructor's user: it can read every file that user can (other
+submissions, solutions/, the gradebook) and signal their processes. Inside it, the notebook sees:
+
+    the system (/usr, /bin, /lib*, a few files of /etc)   read-only
+    the interpreter, the venv, src/, graders/, course.toml, skill_template/, reflections/   read-only
+    its own grading folder                                read-write
+    /tmp, /dev, /proc                                     private to the sandbox
+
+and nothing else: no course directory, no solutions/, no home folder. It has no network on SQLite
+(PostgreSQL keeps the host's, for 127.0.0.1:5432), its own process and user namespaces, and no
+capabilities. `SandboxedForkServer` keeps the warm fork server of skillbook.forkserver inside one
+sandbox per grading thread; after every notebook, `serve()` kills whatever the notebook left running
+and empties /tmp, so nothing of one submission reaches the next.
+"""
+
+import ctypes
+import gc
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+
+from skillbook import paths
+from skillbook.forkserver import WARM, ForkServer, ForkServerError, _child
+
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
+# What Python, SQLite and asyncpg read from /etc; the rest (shadow, ssh keys, ...) stays out.
+ETC = ("/etc/passwd", "/etc/group", "/etc/hosts", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/resolv.conf",
+       "/etc/localtime", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ssl", "/etc/ca-certificates",
+       "/etc/alternatives", "/etc/mime.types")
+PROJECT = ("src", "graders", "course.toml", "skill_template", "reflections")
+TMP_BYTES = 256 * 1024 * 1024  # the sandbox's private /tmp (a tmpfs, so it is memory)
+
+
+@cache
+def bwrap() -> str | None:
+    """The bwrap executable, if it is installed and can build a sandbox here (containers may forbid it)."""
+    found = shutil.which("bwrap")
+    if found is None:
+        return None
+    probe = subprocess.run([found, *_isolation(network=False), "--ro-bind", "/", "/", "true"],
+                           capture_output=True, timeout=30)
+    return found if probe.returncode == 0 else None
+
+
+def version() -> str:
+    done = subprocess.run([bwrap() or "bwrap", "--version"], capture_output=True, text=True)
+    return done.stdout.strip() or "bubblewrap"
+
+
+def readable() -> list[Path]:
+    """Host folders the grading process needs to read: interpreter, venv and the course's code."""
+    root = paths.repo_root()
+    folders = [Path(sys.base_prefix), Path(sys.prefix), *(root / name for name in PROJECT)]
+    folders.append(Path(__file__).resolve().parents[1])  # skillbook's own package folder, wherever installed
+    return [f for f in dict.fromkeys(p.resolve() for p in folders) if f.exists()]
+
+
+def exposes(path: Path) -> bool:
+    """Would the sandbox show this host path to a notebook? (It should not show a course directory.)"""
+    path = path.resolve()
+    shown = [Path(p) for p in SYSTEM + ETC] + readable()
+    return any(path == p or p in path.parents for p in shown)
+
+
+def _isolation(network: bool) -> list[str]:
+    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session"]
+    if network:
+        args.append("--share-net")
+    return args
+
+
+def command(argv: list[str], *, writable: list[Path], network: bool) -> list[str]:
+    """argv run inside a new sandbox in which only `writable` (and a private /tmp) can be written."""
+    args = [bwrap() or "bwrap", *_isolation(network)]
+    for path in SYSTEM + ETC:
+        args += ["--ro-bind-try", path, path]
+    for path in readable():
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    for path in writable:
+        args += ["--bind", str(path), str(path)]
+    return args + ["--", *argv]
+
+
+def _kill_the_rest() -> None:
+    """Kill every process in this sandbox but bwrap's init (pid 1) and this server."""
+    for _ in range(100):
+        others = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in (1, os.getpid()):
+                continue
+            try:
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state not in ("Z", "X"):  # a zombie is already dead; bwrap's init reaps it
+                others.append(int(entry))
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+def _empty_tmp(keep: Path) -> None:
+    """Remove what the last notebook left in the private /tmp (but not the bound grading folder)."""
+    for entry in Path("/tmp").iterdir():
+        if entry == keep or entry in keep.parents:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def serve(scratch: Path) -> None:
+    """The fork server's loop inside the sandbox (`python -m skillbook.sandbox SCRATCH`), same protocol."""
+    # Not dumpable: a notebook (a child, same user) cannot ptrace this server or write its memory.
+    ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    for name in WARM:
+        importlib.import_module(name)
+    gc.freeze()  # children share the warm heap's pages longer: no collection writes to them
+    replies = sys.stdout
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        replies.write(json.dumps({"pid": pid}) + "\n")
+        replies.flush()
+        _, status = os.waitpid(pid, 0)
+        _kill_the_rest()
+        _empty_tmp(scratch)
+        replies.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
+        replies.flush()
+
+
+class SandboxedForkServer(ForkServer):
+    """A ForkServer inside its own sandbox; grade in a folder under `scratch`, the only one it can write."""
+
+    def __init__(self, *, env: dict[str, str], network: bool) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="skillbook-sandbox-")
+        self.scratch = Path(self._folder.name).resolve()
+        env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        argv = [sys.executable, "-m", "skillbook.sandbox", str(self.scratch)]
+        self._process = subprocess.Popen(
+            command(argv, writable=[self.scratch], network=network), cwd=self.scratch, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, bufsize=1, start_new_session=True,
+        )
+
+    def run(self, argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
+            memory_bytes: int | None = None) -> tuple[int | None, str]:
+        """As ForkServer.run. Process ids in the reply belong to the sandbox, so on time-out the
+        whole sandbox is killed (never a host process group of that number); the next run starts a new one."""
+        if self._process.poll() is not None:
+            raise ForkServerError("the sandboxed fork server is not running")
+        output = Path(cwd).parent / "worker-output.txt"
+        request = {"argv": argv, "env": env, "cwd": str(cwd), "output": str(output),
+                   "limits": {"memory_bytes": memory_bytes}}
+        try:
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise ForkServerError(f"the sandboxed fork server is gone: {exc}") from None
+        if self._reply(time.monotonic() + 30) is None:
+            self._kill()
+            raise ForkServerError("the sandboxed fork server did not start a process")
+        finished = self._reply(time.monotonic() + timeout)
+        if finished is None:
+            self._kill()
+        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
+        return (finished["exit"] if finished else None), text
+
+    def _kill(self) -> None:
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)  # bwrap and, through its pid namespace, everything inside
+        except ProcessLookupError:
+            pass
+        self._process.wait()
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))
