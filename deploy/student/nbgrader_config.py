@@ -1,0 +1,15 @@
+"""nbgrader for every single-user server (/etc/jupyter/nbgrader_config.py in the user image).
+
+Students see the course's assignments in the exchange that every server mounts, and JupyterHub's
+groups decide who is in the course (nbgrader-build-your-database-skill) or grades it
+(formgrade-build-your-database-skill).
+"""
+
+from nbgrader.auth import JupyterHubAuthPlugin
+
+c = get_config()  # noqa: F821 (nbgrader provides it)
+
+c.CourseDirectory.course_id = "build-your-database-skill"
+c.Exchange.root = "/srv/nbgrader/exchange"
+c.Exchange.path_includes_course = True
+c.Authenticator.plugin_class = JupyterHubAuthPlugin
