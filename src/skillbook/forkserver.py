@@ -100,12 +100,16 @@ def serve() -> None:
 class ForkServer:
     """The requesting side. Not thread-safe: give every grading thread its own."""
 
+    name = "the fork server"
+
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="skillbook-forkserver-")
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
-        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        self._spawn([sys.executable, "-m", "skillbook.forkserver"], cwd=Path(self._folder.name), env=env)
+
+    def _spawn(self, argv: list[str], *, cwd: Path, env: dict[str, str]) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "skillbook.forkserver"], cwd=self._folder.name, env=env,
+            argv, cwd=cwd, env={**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, bufsize=1, start_new_session=True,
         )
@@ -127,7 +131,7 @@ class ForkServer:
             memory_bytes: int | None = None) -> tuple[int | None, str]:
         """(exit code, or None when it was killed at the time limit; what it printed)."""
         if self._process.poll() is not None:
-            raise ForkServerError("the fork server is not running")
+            raise ForkServerError(f"{self.name} is not running")
         output = Path(cwd).parent / "worker-output.txt"
         request = {"argv": argv, "env": env, "cwd": str(cwd), "output": str(output),
                    "limits": {"memory_bytes": memory_bytes}}
@@ -135,23 +139,32 @@ class ForkServer:
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
-            raise ForkServerError(f"the fork server is gone: {exc}") from None
+            raise ForkServerError(f"{self.name} is gone: {exc}") from None
         started = self._reply(time.monotonic() + 30)
         if started is None:
-            raise ForkServerError("the fork server did not start a process")
-        pid = started["pid"]
+            self._kill()
+            raise ForkServerError(f"{self.name} did not start a process")
         finished = self._reply(time.monotonic() + timeout)
-        code = None
         if finished is None:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self._reply(None)
-        else:
-            code = finished["exit"]
+            self._stop(started["pid"])
         text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
-        return code, text
+        return (finished["exit"] if finished else None), text
+
+    def _stop(self, pid: int) -> None:
+        """Kill a worker past its time limit (its own process group) and wait for the server to see it end."""
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._reply(None)
+
+    def _kill(self) -> None:
+        """Kill the server and everything it started."""
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._process.wait()
 
     def close(self) -> None:
         if self._process.poll() is None:

@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 
 from skillbook import paths
-from skillbook.forkserver import WARM, ForkServer, ForkServerError, _child
+from skillbook.forkserver import WARM, ForkServer, _child
 
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
 # What Python, SQLite and asyncpg read from /etc; the rest (shadow, ssh keys, ...) stays out.
@@ -82,11 +82,13 @@ def _isolation(network: bool) -> list[str]:
 def command(argv: list[str], *, writable: list[Path], network: bool) -> list[str]:
     """argv run inside a new sandbox in which only `writable` (and a private /tmp) can be written."""
     args = [bwrap() or "bwrap", *_isolation(network)]
+    # The private /tmp first: binds that follow stay visible even where they lie under the host's /tmp
+    # (a course cloned into /tmp, the grading folder from tempfile).
+    args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for path in SYSTEM + ETC:
         args += ["--ro-bind-try", path, path]
     for path in readable():
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for path in writable:
         args += ["--bind", str(path), str(path)]
     return args + ["--", *argv]
@@ -115,12 +117,15 @@ def _kill_the_rest() -> None:
         time.sleep(0.01)
 
 
-def _empty_tmp(keep: Path) -> None:
-    """Remove what the last notebook left in the private /tmp (but not the bound grading folder)."""
-    for entry in Path("/tmp").iterdir():
-        if entry == keep or entry in keep.parents:
+def _empty_tmp(keep: list[Path], folder: Path = Path("/tmp")) -> None:
+    """Remove what the last notebook left in the private /tmp, but not the folders bound into it
+    (the grading folder; the course's code when it lives under /tmp)."""
+    for entry in folder.iterdir():
+        if entry in keep:
             continue
-        if entry.is_dir() and not entry.is_symlink():
+        if any(entry in kept.parents for kept in keep):
+            _empty_tmp(keep, entry)  # a folder on the way to a bound one: empty around it
+        elif entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
@@ -134,6 +139,7 @@ def serve(scratch: Path) -> None:
         importlib.import_module(name)
     gc.freeze()  # children share the warm heap's pages longer: no collection writes to them
     replies = sys.stdout
+    keep = [scratch, *readable()]
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
@@ -143,7 +149,7 @@ def serve(scratch: Path) -> None:
         replies.flush()
         _, status = os.waitpid(pid, 0)
         _kill_the_rest()
-        _empty_tmp(scratch)
+        _empty_tmp(keep)
         replies.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
         replies.flush()
 
@@ -151,46 +157,18 @@ def serve(scratch: Path) -> None:
 class SandboxedForkServer(ForkServer):
     """A ForkServer inside its own sandbox; grade in a folder under `scratch`, the only one it can write."""
 
+    name = "the sandboxed fork server"
+
     def __init__(self, *, env: dict[str, str], network: bool) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="skillbook-sandbox-")
         self.scratch = Path(self._folder.name).resolve()
-        env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         argv = [sys.executable, "-m", "skillbook.sandbox", str(self.scratch)]
-        self._process = subprocess.Popen(
-            command(argv, writable=[self.scratch], network=network), cwd=self.scratch, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, bufsize=1, start_new_session=True,
-        )
+        self._spawn(command(argv, writable=[self.scratch], network=network), cwd=self.scratch, env=env)
 
-    def run(self, argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
-            memory_bytes: int | None = None) -> tuple[int | None, str]:
-        """As ForkServer.run. Process ids in the reply belong to the sandbox, so on time-out the
-        whole sandbox is killed (never a host process group of that number); the next run starts a new one."""
-        if self._process.poll() is not None:
-            raise ForkServerError("the sandboxed fork server is not running")
-        output = Path(cwd).parent / "worker-output.txt"
-        request = {"argv": argv, "env": env, "cwd": str(cwd), "output": str(output),
-                   "limits": {"memory_bytes": memory_bytes}}
-        try:
-            self._process.stdin.write(json.dumps(request) + "\n")
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise ForkServerError(f"the sandboxed fork server is gone: {exc}") from None
-        if self._reply(time.monotonic() + 30) is None:
-            self._kill()
-            raise ForkServerError("the sandboxed fork server did not start a process")
-        finished = self._reply(time.monotonic() + timeout)
-        if finished is None:
-            self._kill()
-        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
-        return (finished["exit"] if finished else None), text
-
-    def _kill(self) -> None:
-        try:
-            os.killpg(self._process.pid, signal.SIGKILL)  # bwrap and, through its pid namespace, everything inside
-        except ProcessLookupError:
-            pass
-        self._process.wait()
+    def _stop(self, pid: int) -> None:
+        """Process ids in the reply belong to the sandbox, so on time-out the whole sandbox is killed
+        (never a host process group of that number); the next run starts a new one."""
+        self._kill()  # bwrap and, through its pid namespace, everything inside
 
 
 if __name__ == "__main__":

@@ -116,3 +116,31 @@ def test_without_the_sandbox_a_notebook_can_copy_from_solutions(tmp_path, monkey
     hostile.build(case, tmp_path / lesson.dir, {"solution": str(solution_path("L00"))})
     result = grading.grade_notebook(tmp_path / lesson.dir / lesson.notebook_name)
     assert result.points == lesson.max_points  # copied, not written: only the sandbox stops this
+
+
+@needs_bwrap
+def test_course_code_under_the_hosts_tmp_stays_visible(tmp_path, monkeypatch):
+    """A course cloned into /tmp: do its read-only folders survive the sandbox's private /tmp?"""
+    code = tmp_path / "clone" / "graders"  # pytest's tmp_path lies under the host's /tmp
+    code.mkdir(parents=True)
+    (code / "conftest.py").write_text("# graders\n")
+    monkeypatch.setattr(sandbox, "readable", lambda: [code.resolve()])
+    done = subprocess.run(sandbox.command(["/bin/cat", str(code / "conftest.py")], writable=[], network=False),
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "# graders\n"), done.stderr
+
+
+def test_emptying_tmp_between_notebooks_spares_the_bound_folders(tmp_path):
+    """After a notebook, is everything it left in /tmp gone, but not the folders bound into it, nor what they hold?"""
+    scratch, code = tmp_path / "grading", tmp_path / "clone" / "src"
+    for folder in (scratch, code):
+        folder.mkdir(parents=True)
+        (folder / "keep.txt").write_text("kept")
+    left = [tmp_path / "left.txt", tmp_path / "clone" / "left.txt", tmp_path / "dir" / "left.txt"]
+    for path in left:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("left by the last notebook")
+    sandbox._empty_tmp([scratch, code], tmp_path)
+    assert (scratch / "keep.txt").exists() and (code / "keep.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clone", "grading"]
+    assert not any(path.exists() for path in left)
