@@ -22,6 +22,17 @@ from pathlib import Path
 from skillbook import manifest, paths
 
 
+class Usage(Exception):
+    """The command cannot run as asked: `skillbook COMMAND: message` on stderr, exit status 2."""
+
+
+def _lesson(name: str) -> manifest.Lesson:
+    try:
+        return manifest.lesson(name)
+    except KeyError as exc:
+        raise Usage(exc.args[0]) from None
+
+
 def _grade(args) -> int:
     from skillbook.grading import GradingError, grade_notebook
     from skillbook.report import lesson_text
@@ -31,8 +42,7 @@ def _grade(args) -> int:
     except GradingError as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}))
-        print(f"skillbook grade: {exc}", file=sys.stderr)
-        return 2
+        raise Usage(str(exc)) from None
     print(json.dumps(result.to_json(), indent=2) if args.json else lesson_text(result))
     return 0
 
@@ -48,13 +58,8 @@ def _grade_class(args) -> int:
 
     course = _course(args)
     if not course.is_dir():
-        print(f"skillbook grade-class: no course directory {course}", file=sys.stderr)
-        return 2
-    try:
-        lessons = [manifest.lesson(each).id for each in args.lesson or ()]
-    except KeyError as exc:
-        print(f"skillbook grade-class: {exc.args[0]}", file=sys.stderr)
-        return 2
+        raise Usage(f"no course directory {course}")
+    lessons = [_lesson(each).id for each in args.lesson or ()]
     limits = {"cell_seconds": args.cell_seconds, "check_seconds": args.check_seconds, "total_seconds": args.total_seconds,
               "memory_bytes": args.memory_mb * 1024 * 1024 if args.memory_mb else None}
     limits = {name: value for name, value in limits.items() if value}  # the rest: skillbook.grading's defaults
@@ -97,17 +102,12 @@ def _check(args) -> int:
     from skillbook.grading import GradingError, grade_notebook
     from skillbook.report import lesson_text
 
-    try:
-        lesson = manifest.lesson(args.lesson)
-    except KeyError as exc:
-        print(f"skillbook check: {exc.args[0]}", file=sys.stderr)
-        return 2
+    lesson = _lesson(args.lesson)
     notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
     try:
         result = grade_notebook(notebook, lesson=lesson.id, database_url=args.database_url)
     except GradingError as exc:
-        print(f"skillbook check: {exc}", file=sys.stderr)
-        return 2
+        raise Usage(str(exc)) from None
     print(f"Checking {notebook} (as saved)")
     print(lesson_text(result, lesson.title))
     return 0
@@ -119,15 +119,10 @@ def _watch(args) -> int:
     from skillbook.grading import GradingError, grade_notebook
     from skillbook.report import lesson_text
 
-    try:
-        lesson = manifest.lesson(args.lesson)
-    except KeyError as exc:
-        print(f"skillbook watch: {exc.args[0]}", file=sys.stderr)
-        return 2
+    lesson = _lesson(args.lesson)
     notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
     if not notebook.exists():
-        print(f"skillbook watch: no notebook at {notebook}", file=sys.stderr)
-        return 2
+        raise Usage(f"no notebook at {notebook}")
 
     def run() -> None:
         try:
@@ -157,8 +152,7 @@ def _hint(args) -> int:
     try:
         exercise = manifest.exercise(args.exercise)
     except (KeyError, IndexError):
-        print(f"skillbook hint: no exercise {args.exercise!r}; exercise ids look like L05.create_task", file=sys.stderr)
-        return 2
+        raise Usage(f"no exercise {args.exercise!r}; exercise ids look like L05.create_task") from None
     hints = exercise.hints if args.all else exercise.hints[: max(args.level, 1)]
     for number, hint in enumerate(hints, 1):
         print(f"Hint {number}/{len(exercise.hints)} for {exercise.id}: {hint}")
@@ -172,8 +166,7 @@ def _verify_skill(args) -> int:
 
     skill = Path(args.dir) if args.dir else paths.skill_dir()
     if not (skill / "SKILL.md").exists():
-        print(f"skillbook verify-skill: no SKILL.md in {skill}", file=sys.stderr)
-        return 2
+        raise Usage(f"no SKILL.md in {skill}")
     problems = verify_skill(skill, run_examples=not args.no_run_examples)
     for problem in problems:
         print(problem)
@@ -203,20 +196,14 @@ def _export_skill(args) -> int:
 def _check_generated(args) -> int:
     from skillbook.generated import check_source, report
 
-    try:
-        lesson = manifest.lesson(args.lesson)
-    except KeyError as exc:
-        print(f"skillbook check-generated: {exc.args[0]}", file=sys.stderr)
-        return 2
+    lesson = _lesson(args.lesson)
     if not lesson.checks:
-        print(f"skillbook check-generated: {lesson.id} has no checklist", file=sys.stderr)
-        return 2
+        raise Usage(f"{lesson.id} has no checklist")
     path = Path(args.file)
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"skillbook check-generated: cannot read {path}: {exc}", file=sys.stderr)
-        return 2
+        raise Usage(f"cannot read {path}: {exc}") from None
     syntax_error, findings = check_source(source, list(lesson.checks))
     print(report(path, lesson.id, syntax_error, findings))
     return 1 if syntax_error or not all(f.ok for f in findings) else 0
@@ -324,7 +311,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except Usage as problem:
+        print(f"skillbook {args.command}: {problem}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
