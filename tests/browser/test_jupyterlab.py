@@ -93,8 +93,22 @@ PROMPTS = "els => els.map(e => e.textContent)"
 
 
 def _run_all(page) -> None:
-    page.get_by_text("Run", exact=True).first.click()
-    page.get_by_text("Run All Cells", exact=True).click()
+    """Run ▸ Run All Cells from the menu bar. A popup in the way (a slow machine's late dialog or
+    notification) is closed with Escape and the menu tried again; a third failure is photographed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        try:
+            page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click(timeout=20_000)
+            page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / "run-menu-stuck.png"))
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(1000)
 
 
 def _run_all_and_save(page) -> None:
