@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 WARM = (
@@ -71,12 +72,9 @@ def _child(request: dict) -> None:
     os._exit(code)
 
 
-def serve() -> None:
-    """The server loop (`python -m skillbook.forkserver`): one request at a time."""
-    import importlib
-
-    for name in WARM:
-        importlib.import_module(name)
+def answer(finish: Callable[[int], int]) -> None:
+    """Fork a worker for each request line on stdin and report its pid, then its exit code once
+    `finish(pid)` has waited for it and cleaned up after it (returning the wait status)."""
     replies = sys.stdout
     for line in sys.stdin:
         request = json.loads(line)
@@ -85,16 +83,29 @@ def serve() -> None:
             _child(request)
         replies.write(json.dumps({"pid": pid}) + "\n")
         replies.flush()
-        # Wait without reaping: while the child is a zombie its pid cannot be reused, so the kill
-        # below reaches only what the notebook left running in its session.
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        _, status = os.waitpid(pid, 0)
+        status = finish(pid)
         replies.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
         replies.flush()
+
+
+def _finish(pid: int) -> int:
+    # Wait without reaping: while the child is a zombie its pid cannot be reused, so the kill
+    # below reaches only what the notebook left running in its session.
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return os.waitpid(pid, 0)[1]
+
+
+def serve() -> None:
+    """The server loop (`python -m skillbook.forkserver`): one request at a time."""
+    import importlib
+
+    for name in WARM:
+        importlib.import_module(name)
+    answer(_finish)
 
 
 class ForkServer:

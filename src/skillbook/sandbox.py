@@ -18,7 +18,6 @@ and empties /tmp, so nothing of one submission reaches the next.
 import ctypes
 import gc
 import importlib
-import json
 import os
 import shutil
 import signal
@@ -30,7 +29,7 @@ from functools import cache
 from pathlib import Path
 
 from skillbook import paths
-from skillbook.forkserver import WARM, ForkServer, _child
+from skillbook.forkserver import WARM, ForkServer, answer
 
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
 # What Python, SQLite and asyncpg read from /etc; the rest (shadow, ssh keys, ...) stays out.
@@ -138,20 +137,15 @@ def serve(scratch: Path) -> None:
     for name in WARM:
         importlib.import_module(name)
     gc.freeze()  # children share the warm heap's pages longer: no collection writes to them
-    replies = sys.stdout
     keep = [scratch, *readable()]
-    for line in sys.stdin:
-        request = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            _child(request)
-        replies.write(json.dumps({"pid": pid}) + "\n")
-        replies.flush()
-        _, status = os.waitpid(pid, 0)
+
+    def finish(pid: int) -> int:
+        status = os.waitpid(pid, 0)[1]
         _kill_the_rest()
         _empty_tmp(keep)
-        replies.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
-        replies.flush()
+        return status
+
+    answer(finish)
 
 
 class SandboxedForkServer(ForkServer):
