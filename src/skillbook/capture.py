@@ -18,8 +18,8 @@ import json
 from skillbook import cells, manifest, paths
 from skillbook.locate import is_grading, lesson_notebook
 from skillbook.manifest import Lesson
+from skillbook.files import atomic_write
 from skillbook.skill import (
-    atomic_write,
     create_skill,
     replace_block,
     set_frontmatter_value,

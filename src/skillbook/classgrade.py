@@ -29,6 +29,7 @@ from rich.text import Text
 from skillbook import coursedir, grading, manifest
 from skillbook.coursedir import Stored, Submission
 from skillbook.databases import backend, grading_base_url
+from skillbook.files import atomic_copy
 from skillbook.grading import GradingError, grade_notebook, zero_result
 from skillbook.results import LessonResult
 
@@ -117,7 +118,7 @@ def _keep(course: Path, submission: Submission) -> None:
     for name in (submission.lesson.notebook_name, *coursedir.KEPT):
         source = submission.folder / name
         if source.is_file() and not source.is_symlink() and source.stat().st_size <= MAX_COPY:
-            coursedir.replace_with_copy(source, target / name)
+            atomic_copy(source, target / name)
 
 
 def sandbox_status(course: Path, wanted: bool, network: bool) -> tuple[bool, str]:

@@ -11,11 +11,11 @@ The course directory is --course, else COURSE_DIR (as in nbgrader_config.py), el
 
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from skillbook import manifest, paths
+from skillbook.files import atomic_write
 from skillbook.manifest import Lesson
 from skillbook.results import LessonResult
 
@@ -104,20 +104,9 @@ class Stored:
                 "sandboxed": self.sandboxed, "problem": self.problem, "result": self.result.to_json()}
 
 
-def replace_with_copy(source: Path, target: Path) -> None:
-    """Copy by renaming a full copy into place: also over nbgrader's read-only files, never half a file."""
-    partial = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, partial)
-    partial.replace(target)
-
-
 def store(course: Path, stored: Stored) -> Path:
-    folder = autograded(course, stored.student, stored.lesson)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "results.json"
-    partial = target.with_suffix(".json.tmp")
-    partial.write_text(json.dumps(stored.to_json(), indent=1), encoding="utf-8")
-    partial.replace(target)
+    target = autograded(course, stored.student, stored.lesson) / "results.json"
+    atomic_write(target, json.dumps(stored.to_json(), indent=1))
     return target
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from skillbook import coursedir
 from skillbook.coursedir import Stored
+from skillbook.files import atomic_copy, atomic_write
 from skillbook.results import ExerciseResult
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -66,13 +67,10 @@ def write_all(course: Path) -> tuple[list[Path], list[str]]:
     written = []
     for stored in results:
         target = coursedir.feedback_file(course, stored.student, stored.lesson)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".html.tmp")
-        partial.write_text(page(stored), encoding="utf-8")
-        partial.replace(target)  # also over nbgrader's own read-only page
+        atomic_write(target, page(stored))  # also over nbgrader's own read-only page
         source = coursedir.autograded(course, stored.student, stored.lesson)
         for name in coursedir.KEPT:
             if (source / name).is_file():
-                coursedir.replace_with_copy(source / name, target.parent / name)
+                atomic_copy(source / name, target.parent / name)
         written.append(target)
     return written, unreadable

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from skillbook import manifest
 from skillbook.coursedir import Stored
+from skillbook.files import replacing
 
 FIXED = ("student", "lesson", "status", "points", "max_points", "percent")
 
@@ -40,13 +41,10 @@ def rows(results: list[Stored]) -> tuple[list[str], list[dict]]:
 
 def write_csv(results: list[Stored], target: Path) -> Path:
     columns, table = rows(results)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".csv.tmp")
-    with partial.open("w", newline="", encoding="utf-8") as out:
+    with replacing(target) as partial, partial.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(table)
-    partial.replace(target)  # a spreadsheet open on the old file never sees half a new one
     return target
 
 
@@ -87,9 +85,7 @@ def chart(results: list[Stored], target: Path) -> Path:
     for axis in (left, right):
         axis.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".tmp.png")
-    fig.savefig(partial)
+    with replacing(target) as partial:
+        fig.savefig(partial, format="png")
     plt.close(fig)
-    partial.replace(target)
     return target

@@ -11,7 +11,7 @@ from skillbook.databases import backend, grading_base_url
 from skillbook.grading import grade_notebook
 from skillbook.manifest import Lesson
 from skillbook.results import LessonResult
-from skillbook.skill import atomic_write
+from skillbook.files import atomic_write
 
 
 def _code_fingerprint(lesson: Lesson) -> str:

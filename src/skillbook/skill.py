@@ -10,7 +10,6 @@ Text outside the markers is the learner's and is never changed. Writes are atomi
 """
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -31,21 +30,6 @@ def begin_marker(key: str) -> str:
 
 def end_marker(key: str) -> str:
     return f"<!-- skillbook:{key}:end -->"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        if path.exists():
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def replace_block(text: str, key: str, body: str, *, heading: str | None = None, where: str = "file") -> str:
