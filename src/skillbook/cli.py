@@ -67,30 +67,36 @@ def _grade_class(args) -> int:
                gradebook_url=args.gradebook, limits=limits)
 
 
-def _feedback(args) -> int:
-    from skillbook.feedback import write_all
-
-    course = _course(args)
-    written, unreadable = write_all(course)
-    for problem in unreadable:
-        print(f"Could not read {problem}")
-    if not written:
-        print(f"No results in {course / 'autograded'}: run `skillbook grade-class` (make autograde) first.")
-        return 1
-    print(f"Wrote {len(written)} feedback pages in {course / 'feedback'} (<student>/<lesson>/<lesson>.html)")
-    return 0
-
-
-def _grades(args) -> int:
+def _graded(course: Path) -> list:
+    """What grade-class stored for the course, after saying which results files could not be read."""
     from skillbook.coursedir import stored_results
-    from skillbook.grades import chart, write_csv
 
-    course = _course(args)
     results, unreadable = stored_results(course)
     for problem in unreadable:
         print(f"Could not read {problem}")
     if not results:
         print(f"No results in {course / 'autograded'}: run `skillbook grade-class` (make autograde) first.")
+    return results
+
+
+def _feedback(args) -> int:
+    from skillbook.feedback import write_all
+
+    course = _course(args)
+    results = _graded(course)
+    if not results:
+        return 1
+    written = write_all(course, results)
+    print(f"Wrote {len(written)} feedback pages in {course / 'feedback'} (<student>/<lesson>/<lesson>.html)")
+    return 0
+
+
+def _grades(args) -> int:
+    from skillbook.grades import chart, write_csv
+
+    course = _course(args)
+    results = _graded(course)
+    if not results:
         return 1
     out = Path(args.out) if args.out else course / "grades"
     print(f"Grades: {write_csv(results, out / 'grades.csv')}")

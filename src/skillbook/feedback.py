@@ -61,9 +61,8 @@ def page(stored: Stored) -> str:
             f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_all(course: Path) -> tuple[list[Path], list[str]]:
-    """A page for every stored result; and the results files that could not be read."""
-    results, unreadable = coursedir.stored_results(course)
+def write_all(course: Path, results: list[Stored]) -> list[Path]:
+    """A page for every stored result."""
     written = []
     for stored in results:
         target = coursedir.feedback_file(course, stored.student, stored.lesson)
@@ -73,4 +72,4 @@ def write_all(course: Path) -> tuple[list[Path], list[str]]:
             if (source / name).is_file():
                 atomic_copy(source / name, target.parent / name)
         written.append(target)
-    return written, unreadable
+    return written
