@@ -14,6 +14,7 @@ Protocol on the server's stdin/stdout, one JSON object per line:
     replies  {"pid": 1234}  then  {"exit": 0}   (exit is -9 and the like for a signal)
 """
 
+import contextlib
 import json
 import os
 import resource
@@ -178,13 +179,13 @@ class ForkServer:
         self._process.wait()
 
     def close(self) -> None:
-        if self._process.poll() is None:
+        """Stop the server (it ends when its stdin closes) and close both pipes, also of one that died."""
+        with contextlib.suppress(OSError):  # a dead server's pipe may fail to flush
             self._process.stdin.close()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._kill()
         self._process.stdout.close()
         self._folder.cleanup()
 

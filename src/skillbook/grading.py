@@ -5,7 +5,6 @@ hung, exited or crashed it) scores 0 with a message that says so.
 """
 
 import atexit
-import contextlib
 import json
 import os
 import shutil
@@ -194,9 +193,6 @@ def close_fork_server() -> None:
     _warm.server = None
     if server is not None:
         atexit.unregister(server.close)
-        if server._process.poll() is not None:  # ForkServer.close closes the pipe only of a live server
-            with contextlib.suppress(OSError):
-                server._process.stdin.close()
         server.close()
 
 
