@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from skillbook import manifest, paths
+from skillbook.course import manifest, paths
 
 BIN = Path(sys.executable).parent
 

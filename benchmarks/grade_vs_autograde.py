@@ -18,8 +18,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from skillbook import manifest, paths
-from skillbook.grading import grade_notebook
+from skillbook.course import manifest, paths
+from skillbook.engine.grade import grade_notebook
 
 BIN = Path(sys.executable).parent
 

@@ -1,6 +1,6 @@
 """Fixtures every lesson's graders share. Grader modules hold only checks.
 
-- learner:   the notebook, run once without a kernel (skillbook.loading); `learner.create_task`
+- learner:   the notebook, run once without a kernel (skillbook.engine.loading); `learner.create_task`
 - database_url, engine, sessionmaker, session: the run's own empty database (SQLite or PostgreSQL)
 - tables:    create some of the learner's (or TaskFlow's) tables for one check, drop them after
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from skillbook.loading import load_notebook
+from skillbook.engine.loading import load_notebook
 from taskflow.db import make_engine, make_sessionmaker
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from skillbook.graderkit import call
+from skillbook.engine.graderkit import call
 from taskflow.models import Project, Task, TaskCreate, TaskUpdate
 
 create_task = pytest.mark.exercise("L05.create_task")

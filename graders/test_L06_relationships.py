@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from skillbook.graderkit import NotAnswered, call
+from skillbook.engine.graderkit import NotAnswered, call
 from taskflow.models import Project, Tag, Task, TaskTagLink
 
 projects_with_tasks = pytest.mark.exercise("L06.list_projects_with_tasks")

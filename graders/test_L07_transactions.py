@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 from sqlmodel import col, select
 
-from skillbook.graderkit import NotAnswered, call
+from skillbook.engine.graderkit import NotAnswered, call
 from taskflow.errors import InsufficientCredits
 from taskflow.models import Agent, Project, Task, UsageEntry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from skillbook import cells, manifest, paths
+from skillbook.course import cells, manifest, paths
 
 
 def solution_path(lesson_id: str) -> Path:

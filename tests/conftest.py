@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from skillbook import grading
-from skillbook.grading import grade_notebook
+from skillbook.engine import grade as grading
+from skillbook.engine.grade import grade_notebook
 from tests.builders import submission_from
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -25,7 +25,7 @@ BACKENDS = [
 
 def pytest_configure(config):
     """Grade through a warm fork server: the suite grades hundreds of notebooks (a third faster each).
-    tests/skillbook/test_grading.py also grades with a fresh process, the path `skillbook grade` takes."""
+    tests/engine/test_grade.py also grades with a fresh process, the path `skillbook grade` takes."""
     grading.use_fork_servers()
 
 

@@ -4,7 +4,7 @@ import tomllib
 
 import yaml
 
-from skillbook import paths
+from skillbook.course import paths
 
 
 def _normalise(requirement: str) -> str:

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from skillbook import paths
+from skillbook.course import paths
 
 
 def _free_port() -> int:

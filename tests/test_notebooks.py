@@ -19,8 +19,8 @@ import pytest
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
-from skillbook import cells, manifest, paths
-from skillbook.databases import isolated_database
+from skillbook.course import cells, manifest, paths
+from skillbook.engine.databases import isolated_database
 from tests.builders import lesson_path, solution_path
 
 LESSONS = list(manifest.lessons())

@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-from skillbook import paths
+from skillbook.course import paths
 
 README = (paths.repo_root() / "README.md").read_text(encoding="utf-8")
 

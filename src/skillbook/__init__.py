@@ -11,15 +11,15 @@ __all__ = ["check", "create_skill", "reflect"]
 def __getattr__(name):
     # Imported on first use, so the grading worker does not pay for what it does not need.
     if name == "check":
-        from skillbook.checkcell import check
+        from skillbook.learner.check import check
 
         return check
     if name == "reflect":
-        from skillbook.capture import reflect
+        from skillbook.skill.reflect import reflect
 
         return reflect
     if name == "create_skill":
-        from skillbook.skill import create_skill
+        from skillbook.skill.folder import create_skill
 
         return create_skill
     raise AttributeError(f"module 'skillbook' has no attribute {name!r}")

@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from skillbook import manifest, paths
+from skillbook.course import manifest, paths
 
 
 class Usage(Exception):
@@ -34,8 +34,8 @@ def _lesson(name: str) -> manifest.Lesson:
 
 
 def _grade(args) -> int:
-    from skillbook.grading import GradingError, grade_notebook
-    from skillbook.report import lesson_text
+    from skillbook.engine.grade import GradingError, grade_notebook
+    from skillbook.learner.report import lesson_text
 
     try:
         result = grade_notebook(Path(args.path), lesson=args.lesson, database_url=args.database_url)
@@ -48,13 +48,13 @@ def _grade(args) -> int:
 
 
 def _course(args) -> Path:
-    from skillbook.coursedir import default_course
+    from skillbook.instructor.coursedir import default_course
 
     return Path(args.course) if args.course else default_course()
 
 
 def _grade_class(args) -> int:
-    from skillbook.classgrade import run
+    from skillbook.instructor.grade_class import run
 
     course = _course(args)
     if not course.is_dir():
@@ -62,14 +62,14 @@ def _grade_class(args) -> int:
     lessons = [_lesson(each).id for each in args.lesson or ()]
     limits = {"cell_seconds": args.cell_seconds, "check_seconds": args.check_seconds, "total_seconds": args.total_seconds,
               "memory_bytes": args.memory_mb * 1024 * 1024 if args.memory_mb else None}
-    limits = {name: value for name, value in limits.items() if value}  # the rest: skillbook.grading's defaults
+    limits = {name: value for name, value in limits.items() if value}  # the rest: skillbook.engine.grade's defaults
     return run(course, jobs=args.jobs, lessons=lessons, database_url=args.database_url, sandbox=not args.no_sandbox,
                gradebook_url=args.gradebook, limits=limits)
 
 
 def _graded(course: Path) -> list:
     """What grade-class stored for the course, after saying which results files could not be read."""
-    from skillbook.coursedir import stored_results
+    from skillbook.instructor.coursedir import stored_results
 
     results, unreadable = stored_results(course)
     for problem in unreadable:
@@ -80,7 +80,7 @@ def _graded(course: Path) -> list:
 
 
 def _feedback(args) -> int:
-    from skillbook.feedback import write_all
+    from skillbook.instructor.feedback import write_all
 
     course = _course(args)
     results = _graded(course)
@@ -92,7 +92,7 @@ def _feedback(args) -> int:
 
 
 def _grades(args) -> int:
-    from skillbook.grades import chart, write_csv
+    from skillbook.instructor.grades import chart, write_csv
 
     course = _course(args)
     results = _graded(course)
@@ -105,8 +105,8 @@ def _grades(args) -> int:
 
 
 def _check(args) -> int:
-    from skillbook.grading import GradingError, grade_notebook
-    from skillbook.report import lesson_text
+    from skillbook.engine.grade import GradingError, grade_notebook
+    from skillbook.learner.report import lesson_text
 
     lesson = _lesson(args.lesson)
     notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
@@ -120,17 +120,16 @@ def _check(args) -> int:
 
 
 def _watch(args) -> int:
-    from watchfiles import watch
-
-    from skillbook.grading import GradingError, grade_notebook
-    from skillbook.report import lesson_text
+    from skillbook.engine.grade import GradingError, grade_notebook
+    from skillbook.learner.report import lesson_text
+    from skillbook.learner.watch import watch
 
     lesson = _lesson(args.lesson)
     notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
     if not notebook.exists():
         raise Usage(f"no notebook at {notebook}")
 
-    def run() -> None:
+    def check() -> None:
         try:
             result = grade_notebook(notebook, lesson=lesson.id, database_url=args.database_url)
         except GradingError as exc:
@@ -138,37 +137,23 @@ def _watch(args) -> int:
             return
         print(lesson_text(result, lesson.title), flush=True)
 
-    print(f"Watching {notebook}: every save is checked again (Ctrl+C to stop).", flush=True)
-    checked = None
-    while checked != notebook.stat().st_mtime_ns:  # a save during the check is checked too
-        checked = notebook.stat().st_mtime_ns
-        run()
-    try:
-        # Jupyter saves by writing a new file and renaming it: watch the folder, keep our file's events.
-        for changes in watch(notebook.parent, stop_event=args.stop_event, debounce=400):
-            if any(Path(path).name == notebook.name for _, path in changes):
-                print("\n— saved; checking again —", flush=True)
-                run()
-    except KeyboardInterrupt:
-        pass
+    watch(notebook, check, stop_event=args.stop_event)
     return 0
 
 
 def _hint(args) -> int:
+    from skillbook.learner.hint import hint_lines
+
     try:
         exercise = manifest.exercise(args.exercise)
     except (KeyError, IndexError):
         raise Usage(f"no exercise {args.exercise!r}; exercise ids look like L05.create_task") from None
-    hints = exercise.hints if args.all else exercise.hints[: max(args.level, 1)]
-    for number, hint in enumerate(hints, 1):
-        print(f"Hint {number}/{len(exercise.hints)} for {exercise.id}: {hint}")
-    if not args.all and args.level < len(exercise.hints):
-        print(f"(more: skillbook hint {exercise.id} --level {args.level + 1})")
+    print("\n".join(hint_lines(exercise, args.level, show_all=args.all)))
     return 0
 
 
 def _verify_skill(args) -> int:
-    from skillbook.export import verify_skill
+    from skillbook.skill.export import verify_skill
 
     skill = Path(args.dir) if args.dir else paths.skill_dir()
     if not (skill / "SKILL.md").exists():
@@ -181,7 +166,7 @@ def _verify_skill(args) -> int:
 
 
 def _export_skill(args) -> int:
-    from skillbook.export import ExportError, export_skill
+    from skillbook.skill.export import ExportError, export_skill
 
     try:
         done = export_skill(args.skill, args.dest, args.dist)
@@ -200,7 +185,7 @@ def _export_skill(args) -> int:
 
 
 def _check_generated(args) -> int:
-    from skillbook.generated import check_source, report
+    from skillbook.learner.generated import check_source, report
 
     lesson = _lesson(args.lesson)
     if not lesson.checks:
@@ -218,9 +203,10 @@ def _check_generated(args) -> int:
 def _progress(args) -> int:
     from rich.console import Console
 
-    from skillbook.progress import chart, collect, table
+    from skillbook.learner.progress import chart, collect, table
+    from skillbook.skill.folder import is_reflected
 
-    rows = collect()
+    rows = collect(reflected=is_reflected)
     Console().print(table(rows))
     target = chart(rows, Path(args.chart) if args.chart else paths.repo_root() / "dist" / "progress.png")
     print(f"Chart: {target}")
@@ -228,7 +214,7 @@ def _progress(args) -> int:
 
 
 def _dev_check(args) -> int:
-    from skillbook.devcheck import problems
+    from skillbook.course.devcheck import problems
 
     found = problems()
     for problem in found:

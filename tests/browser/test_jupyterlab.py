@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from skillbook import cells, manifest, paths
+from skillbook.course import cells, manifest, paths
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = paths.repo_root() / "dist" / "screenshots"

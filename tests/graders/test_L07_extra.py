@@ -2,7 +2,7 @@
 
 import pytest
 
-from skillbook.databases import backend, grading_base_url
+from skillbook.engine.databases import backend, grading_base_url
 from tests.graders.cases.L07 import RACE
 from tests.graders.submissions import assert_only_broken_lose_points
 

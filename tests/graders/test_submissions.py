@@ -9,7 +9,7 @@ import importlib
 
 import pytest
 
-from skillbook import manifest
+from skillbook.course import manifest
 from tests.builders import lesson_path, solution_path
 from tests.graders.submissions import (
     alternative_rounds, assert_only_broken_lose_points, broken_ids, merged_cells, rounds,

@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from skillbook import classgrade, coursedir, manifest, sandbox
+from skillbook.instructor import grade_class as classgrade, coursedir
+
+from skillbook.course import manifest
+
+from skillbook.engine import sandbox
 from tests.builders import lesson_path, solution_path
 from tests.instructor import hostile
 from tests.instructor.course import release, submit

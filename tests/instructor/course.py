@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from skillbook import manifest, paths
+from skillbook.course import manifest, paths
 
 BIN = Path(sys.executable).parent
 # One process for all lessons: each `nbgrader generate_assignment` command costs seconds of start-up.

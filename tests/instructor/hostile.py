@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from skillbook import cells, manifest
+from skillbook.course import cells, manifest
 from tests.builders import solution_path, submission_from
 
 

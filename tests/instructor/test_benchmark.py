@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from skillbook import manifest, paths
+from skillbook.course import manifest, paths
 
 
 @pytest.mark.slow

@@ -3,8 +3,8 @@
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from skillbook import paths
-from skillbook.gradebook import course_id
+from skillbook.course import paths
+from skillbook.instructor.gradebook import course_id
 
 DEPLOY = paths.repo_root() / "deploy"
 

@@ -5,7 +5,9 @@ import subprocess
 
 import pytest
 
-from skillbook import coursedir, paths
+from skillbook.instructor import coursedir
+
+from skillbook.course import paths
 from tests.instructor.hostile import CASES
 
 pytestmark = pytest.mark.xdist_group("graded-class")

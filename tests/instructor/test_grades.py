@@ -5,8 +5,10 @@ import subprocess
 
 import pytest
 
-from skillbook import coursedir, manifest, paths
-from skillbook.grades import pass_rates
+from skillbook.instructor import coursedir
+
+from skillbook.course import manifest, paths
+from skillbook.instructor.grades import pass_rates
 
 pytestmark = pytest.mark.xdist_group("graded-class")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from skillbook.grading import grade_notebook
+from skillbook.engine.grade import grade_notebook
 from tests.instructor import hostile
 from tests.instructor.conftest import CONTROLS
 

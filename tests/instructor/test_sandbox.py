@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from skillbook import grading, manifest, paths, sandbox
+from skillbook.engine import grade as grading, sandbox
+
+from skillbook.course import manifest, paths
 from tests.builders import solution_path
 from tests.instructor import hostile
 

@@ -1,7 +1,7 @@
 """L08: realistic wrong answers and correct alternatives, as data (see __init__.py)."""
 
 import nbformat
-from skillbook import cells
+from skillbook.course import cells
 from tests.builders import solution_path
 
 PROJECT, CURRENT, MIGRATE = "L08.alembic_project", "L08.current_revision", "L08.migrate"

@@ -1,7 +1,7 @@
 """L09: realistic wrong answers and correct alternatives, as data (see __init__.py)."""
 
 import nbformat
-from skillbook import cells
+from skillbook.course import cells
 from tests.builders import solution_path
 
 SERVICE, TASKS, APP = "L09.service_base", "L09.task_service", "L09.create_app"

@@ -1,0 +1,68 @@
+"""`skillbook dev check`: the course's files agree with course.toml (an author's tool, run in CI)."""
+
+import ast
+import json
+
+import nbformat
+
+from skillbook.course import cells, manifest, paths
+
+
+def _grader_exercises(path) -> set[str]:
+    """Exercise ids named in @pytest.mark.exercise("...") anywhere in a grader module."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "exercise" and node.args:
+            if isinstance(node.args[0], ast.Constant):
+                found.add(node.args[0].value)
+    return found
+
+
+def _notebook_problems(lesson, path) -> list[str]:
+    problems = []
+    if not path.exists():
+        return [f"{path}: missing"]
+    nb = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(nb.cells, 1):
+        if cells.is_code(cell) and (cell.get("outputs") or cell.get("execution_count")):
+            problems.append(f"{path}: cell {number} has outputs; commit notebooks without outputs")
+    by_id = {cells.grade_id(c): c for c in nb.cells if cells.grade_id(c)}
+    for exercise in lesson.exercises:
+        if exercise.grade_id not in by_id or not cells.is_solution(by_id[exercise.grade_id]):
+            problems.append(f"{path}: no solution cell with grade_id {exercise.grade_id}")
+        test = by_id.get(exercise.check_grade_id)
+        if test is None or not cells.is_test_cell(test):
+            problems.append(f"{path}: no test cell with grade_id {exercise.check_grade_id}")
+            continue
+        points = cells.nbgrader(test).get("points")
+        if points != exercise.points:
+            problems.append(f"{path}: {exercise.check_grade_id} is worth {points} points, course.toml says {exercise.points}")
+        if f'check({json.dumps(exercise.id)})' not in "".join(test.source):
+            problems.append(f'{path}: {exercise.check_grade_id} should call check("{exercise.id}")')
+    if not any(cells.is_reflect(c) for c in nb.cells):
+        problems.append(f"{path}: no cell tagged reflect")
+    return problems
+
+
+def problems() -> list[str]:
+    found = []
+    for lesson in manifest.lessons().values():
+        grader = paths.graders_dir() / lesson.grader_file
+        if not grader.exists():
+            found.append(f"{grader}: missing")
+        else:
+            graded = _grader_exercises(grader)
+            ids = {e.id for e in lesson.exercises}
+            found += [f"{grader}: no check for {i}" for i in sorted(ids - graded)]
+            found += [f"{grader}: checks {i}, which course.toml does not list" for i in sorted(graded - ids)]
+        for folder in (paths.solutions_dir(), paths.lessons_dir()):
+            found += _notebook_problems(lesson, folder / lesson.dir / lesson.notebook_name)
+        for exercise in lesson.exercises:
+            if not exercise.hints:
+                found.append(f"course.toml: {exercise.id} has no hints")
+        if lesson.example and not (paths.reflections_dir() / "examples" / lesson.example).exists():
+            found.append(f"course.toml: {lesson.id}'s example {lesson.example} is not in reflections/examples/")
+        for feed in lesson.feeds:
+            if not (paths.template_dir() / feed).exists():
+                found.append(f"course.toml: {lesson.id} feeds {feed}, which the skill template lacks")
+    return found

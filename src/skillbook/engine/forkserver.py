@@ -1,0 +1,200 @@
+"""A warm process that forks one grading process per notebook.
+
+Starting Python and importing pytest, SQLAlchemy, SQLModel, FastAPI and Alembic costs about a third of
+a grading run. A fork server pays that once: it imports them, then forks a child for every notebook.
+The child is still a process of its own (own memory, own session, own environment, own working
+folder, killed as a group on time-out), so isolation is what a fresh process gives.
+
+    server = ForkServer()                      # one per thread that grades
+    code, output = server.run(argv, env=..., cwd=..., timeout=...)
+    server.close()
+
+Protocol on the server's stdin/stdout, one JSON object per line:
+    request  {"argv": [...], "env": {...}, "cwd": "...", "output": "file", "limits": {...}}
+    replies  {"pid": 1234}  then  {"exit": 0}   (exit is -9 and the like for a signal)
+"""
+
+import contextlib
+import json
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+WARM = (
+    "pytest", "_pytest.assertion.rewrite", "pytest_asyncio.plugin", "sqlalchemy", "sqlalchemy.ext.asyncio",
+    "sqlalchemy.dialects.postgresql.asyncpg", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlmodel",
+    "sqlmodel.ext.asyncio.session", "aiosqlite", "asyncpg", "fastapi", "httpx", "alembic.command",
+    "skillbook.engine.worker", "skillbook.engine.pytest_plugin", "skillbook.engine.loading",
+)
+
+
+class ForkServerError(RuntimeError):
+    """The fork server is gone; the caller can fall back to a fresh process."""
+
+
+def _child(request: dict) -> None:
+    """In the forked child: become the grading process the request describes, then exit."""
+    try:
+        os.setsid()
+        output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.path[0] = request["cwd"]  # as `python -m` would have it
+        sys.dont_write_bytecode = True
+        memory = request.get("limits", {}).get("memory_bytes")
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        from skillbook.engine import worker
+
+        code = worker.main(request["argv"])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - report it in the output, never return into the server loop
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def answer(finish: Callable[[int], int]) -> None:
+    """Fork a worker for each request line on stdin and report its pid, then its exit code once
+    `finish(pid)` has waited for it and cleaned up after it (returning the wait status)."""
+    replies = sys.stdout
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        replies.write(json.dumps({"pid": pid}) + "\n")
+        replies.flush()
+        status = finish(pid)
+        replies.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
+        replies.flush()
+
+
+def _finish(pid: int) -> int:
+    # Wait without reaping: while the child is a zombie its pid cannot be reused, so the kill
+    # below reaches only what the notebook left running in its session.
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return os.waitpid(pid, 0)[1]
+
+
+def serve() -> None:
+    """The server loop (`python -m skillbook.engine.forkserver`): one request at a time."""
+    import importlib
+
+    for name in WARM:
+        importlib.import_module(name)
+    answer(_finish)
+
+
+class ForkServer:
+    """The requesting side. Not thread-safe: give every grading thread its own."""
+
+    name = "the fork server"
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="skillbook-forkserver-")
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+        self._spawn([sys.executable, "-m", "skillbook.engine.forkserver"], cwd=Path(self._folder.name), env=env)
+
+    def _spawn(self, argv: list[str], *, cwd: Path, env: dict[str, str]) -> None:
+        self._process = subprocess.Popen(
+            argv, cwd=cwd, env={**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, bufsize=1, start_new_session=True,
+        )
+
+    def _reply(self, deadline: float | None) -> dict | None:
+        """The next reply, or None if the deadline passed first."""
+        stdout = self._process.stdout
+        while True:
+            wait = None if deadline is None else max(deadline - time.monotonic(), 0)
+            ready, _, _ = select.select([stdout], [], [], wait)
+            if not ready:
+                return None
+            line = stdout.readline()
+            if not line:
+                raise ForkServerError("the fork server exited")
+            return json.loads(line)
+
+    def run(self, argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
+            memory_bytes: int | None = None) -> tuple[int | None, str]:
+        """(exit code, or None when it was killed at the time limit; what it printed)."""
+        if self._process.poll() is not None:
+            raise ForkServerError(f"{self.name} is not running")
+        output = Path(cwd).parent / "worker-output.txt"
+        request = {"argv": argv, "env": env, "cwd": str(cwd), "output": str(output),
+                   "limits": {"memory_bytes": memory_bytes}}
+        try:
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise ForkServerError(f"{self.name} is gone: {exc}") from None
+        started = self._reply(time.monotonic() + 30)
+        if started is None:
+            self._kill()
+            raise ForkServerError(f"{self.name} did not start a process")
+        finished = self._reply(time.monotonic() + timeout)
+        if finished is None:
+            self._stop(started["pid"])
+        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
+        return (finished["exit"] if finished else None), text
+
+    def _stop(self, pid: int) -> None:
+        """Kill a worker past its time limit (its own process group) and wait for the server to see it end."""
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._reply(None)
+
+    def _kill(self) -> None:
+        """Kill the server and everything it started."""
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._process.wait()
+
+    def close(self) -> None:
+        """Stop the server (it ends when its stdin closes) and close both pipes, also of one that died."""
+        with contextlib.suppress(OSError):  # a dead server's pipe may fail to flush
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._kill()
+        self._process.stdout.close()
+        self._folder.cleanup()
+
+    def __enter__(self) -> "ForkServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    serve()

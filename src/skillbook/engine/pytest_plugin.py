@@ -1,0 +1,121 @@
+"""The pytest plugin that turns grader checks into exercise results.
+
+Each grader test is marked with the exercise it checks (and optionally a weight):
+
+    @pytest.mark.exercise("L05.create_task", weight=2)
+    async def test_create_task_persists(learner, session): ...
+
+Every finished check is appended to the --results file as one JSON line, so the parent process
+keeps every result even if the learner's code later kills this process.
+"""
+
+import functools
+import inspect
+import json
+import traceback
+
+import pytest
+
+from skillbook.engine.limits import TimeLimitExceeded, alarm, out_of_memory, run_limited
+
+RESULTS_KEY = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("skillbook")
+    group.addoption("--notebook", help="the learner's notebook to grade")
+    group.addoption("--results", help="append one JSON line per check to this file")
+    group.addoption("--check-seconds", type=float, default=20.0, help="time limit for one check")
+    group.addoption("--cell-seconds", type=float, default=30.0, help="time limit for one notebook cell")
+    group.addoption("--load-seconds", type=float, default=120.0, help="time limit for running the whole notebook")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "exercise(id, weight=1): the exercise a check belongs to")
+    if config.getoption("results"):
+        config.stash[RESULTS_KEY] = config.getoption("results")
+
+
+def _exercise(item) -> tuple[str | None, float]:
+    marker = item.get_closest_marker("exercise")
+    if marker is None:
+        return None, 0.0
+    return marker.args[0], float(marker.kwargs.get("weight", 1))
+
+
+def _limited(function, seconds: float, what: str):
+    if inspect.iscoroutinefunction(function):
+        @functools.wraps(function)
+        async def limited_coroutine(*args, **kwargs):
+            return await run_limited(function(*args, **kwargs), seconds, what)
+
+        return limited_coroutine
+
+    @functools.wraps(function)
+    def limited(*args, **kwargs):
+        with alarm(seconds, what):
+            return function(*args, **kwargs)
+
+    return limited
+
+
+def pytest_collection_modifyitems(config, items):
+    seconds = config.getoption("check_seconds")
+    for item in items:
+        exercise, _ = _exercise(item)
+        if exercise is None:
+            raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.exercise(...): every check belongs to an exercise")
+        item.obj = _limited(item.obj, seconds, "this check")
+
+
+def _first_line_of_assertion(exc: AssertionError) -> str:
+    text = str(exc)
+    # pytest's assertion rewriting appends "assert <expr>" after our message; the learner needs ours.
+    return text.split("\nassert ")[0].strip() or "a check failed"
+
+
+def _learner_location(tb) -> str:
+    where = ""
+    for frame, lineno in traceback.walk_tb(tb):
+        name = frame.f_code.co_filename
+        if name.startswith("<notebook cell "):
+            where = f" (cell {name[15:-1]}, line {lineno})"
+    return where
+
+
+def describe_failure(excinfo) -> str:
+    """What went wrong, in words for the learner: our message, or what their code raised and where."""
+    exc = excinfo.value
+    if isinstance(exc, TimeLimitExceeded):
+        return f"Your code did not finish within {exc.seconds:g} s: an endless loop, or an await that never returns?"
+    if isinstance(exc, AssertionError):
+        return _first_line_of_assertion(exc)
+    where = _learner_location(excinfo.tb)
+    if isinstance(exc, MemoryError):
+        return out_of_memory(where)
+    first = (str(exc).splitlines() or [""])[0][:300]
+    if where:
+        return f"Your code raised {type(exc).__name__}: {first}{where}"
+    return f"Calling your code failed with {type(exc).__name__}: {first}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    path = item.config.stash.get(RESULTS_KEY, None)
+    if path is None:
+        return report
+    exercise, weight = _exercise(item)
+    record = None
+    if report.when == "call" or (report.when == "setup" and report.failed):
+        passed = report.passed
+        message = "" if passed else describe_failure(call.excinfo) if call.excinfo else "failed"
+        record = {"event": "check", "exercise": exercise, "check": item.name, "weight": weight,
+                  "passed": passed, "message": message, "question": (item.obj.__doc__ or "").strip()}
+    elif report.when == "teardown" and report.failed:
+        record = {"event": "check", "exercise": exercise, "check": item.name + " (clean-up)", "weight": 0,
+                  "passed": False, "message": describe_failure(call.excinfo) if call.excinfo else "clean-up failed"}
+    if record is not None:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+    return report
