@@ -4,7 +4,8 @@
 #   make check L=L05, make hint E=L05.create_task, make progress, make export-skill [DEST=dir]
 #   make lessons    regenerate lessons/ from solutions/ with nbgrader (instructors)
 #   make autograde  grade every submitted/<student>/<lesson>/ notebook into the gradebook, in parallel
-#                   (instructors; COURSE_DIR=dir, default this repository; JOBS=n; GRADE_ARGS="--lesson L05")
+#                   (instructors; COURSE_DIR=dir, default this repository; JOBS=n; GRADE_ARGS="--lesson L05";
+#                   SCHEDULER=tcp://host:8786 grades on a Dask cluster, docs/instructor.md)
 #   make feedback   feedback/<student>/<lesson>/<lesson>.html from those results (no grader source)
 #   make grades     grades/grades.csv and grades/grades.png for the class
 
@@ -53,7 +54,7 @@ lessons: setup
 		$(BIN)/nbgrader generate_assignment $$lesson --force --log-level=WARN || exit 1; done
 
 autograde: setup
-	$(BIN)/skillbook grade-class $(COURSE) $(if $(JOBS),--jobs $(JOBS)) $(GRADE_ARGS)
+	$(BIN)/skillbook grade-class $(COURSE) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(GRADE_ARGS)
 
 feedback: setup
 	$(BIN)/skillbook feedback $(COURSE)

@@ -5,7 +5,7 @@
     skillbook hint L05.create_task      the next hint (--all for every hint)
     skillbook progress                  every lesson's points and reflect, and a chart
     skillbook grade PATH [--json]       grade any notebook (instructors, CI)
-    skillbook grade-class [--course DIR] [--jobs N] [--lesson L05 ...]   grade every submission into the gradebook
+    skillbook grade-class [--course DIR] [--jobs N] [--lesson L05 ...] [--scheduler ADDRESS]   grade every submission into the gradebook
     skillbook feedback [--course DIR]   an HTML page per student and lesson, without the graders' source
     skillbook grades [--course DIR]     grades/grades.csv and a chart of the class
     skillbook check-generated FILE --lesson L04   code an assistant wrote, against the lesson's checklist
@@ -63,8 +63,17 @@ def _grade_class(args) -> int:
     limits = {"cell_seconds": args.cell_seconds, "check_seconds": args.check_seconds, "total_seconds": args.total_seconds,
               "memory_bytes": args.memory_mb * 1024 * 1024 if args.memory_mb else None}
     limits = {name: value for name, value in limits.items() if value}  # the rest: skillbook.engine.grade's defaults
-    return run(course, jobs=args.jobs, lessons=lessons, database_url=args.database_url, sandbox=not args.no_sandbox,
-               gradebook_url=args.gradebook, limits=limits)
+    options = dict(jobs=args.jobs, lessons=lessons, database_url=args.database_url, sandbox=not args.no_sandbox,
+                   gradebook_url=args.gradebook, limits=limits)
+    if not args.scheduler:
+        return run(course, **options)
+    from skillbook.instructor.cluster import Cluster, ClusterError
+
+    try:
+        with Cluster.connect(args.scheduler) as cluster:
+            return run(course, cluster=cluster, **options)
+    except ClusterError as exc:
+        raise Usage(str(exc)) from None
 
 
 def _graded(course: Path) -> list:
@@ -259,6 +268,8 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--database-url", help="a PostgreSQL server to grade on (default: SQLite)")
     gc.add_argument("--gradebook", help="nbgrader's gradebook URL (default: sqlite:///COURSE/gradebook.db)")
     gc.add_argument("--no-sandbox", action="store_true", help="do not use bubblewrap even if it is installed")
+    gc.add_argument("--scheduler", help="grade on a Dask cluster: its scheduler's address, e.g. tcp://host:8786 "
+                                        "(docs/instructor.md); results and gradebook stay here")
     gc.add_argument("--cell-seconds", type=float, help="time limit for one notebook cell (default 30)")
     gc.add_argument("--check-seconds", type=float, help="time limit for one check (default 20)")
     gc.add_argument("--total-seconds", type=float, help="time limit for one notebook, all in (default 240)")

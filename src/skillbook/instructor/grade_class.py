@@ -160,7 +160,9 @@ def _open_gradebook(url: str, console: Console):
 
 def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = None, database_url: str | None = None,
         sandbox: bool = True, gradebook_url: str | None = None, limits: dict | None = None,
-        console: Console | None = None) -> int:
+        console: Console | None = None, cluster=None) -> int:
+    """Grade the course's submissions here in `jobs` threads, or on a Dask cluster
+    (skillbook.instructor.cluster.Cluster); results, gradebook and progress stay here either way."""
     from skillbook.instructor.gradebook import default_url
 
     console = console or Console()
@@ -187,13 +189,18 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
     try:
-        sandboxed, status = sandbox_status(course, sandbox, network=backend(base) != "sqlite")
+        if cluster is None:
+            sandboxed, status = sandbox_status(course, sandbox, network=backend(base) != "sqlite")
+            grading.use_fork_servers()
+            label, grade = f"{jobs} jobs", lambda: _grade_in_threads(todo, jobs, limits)
+        else:
+            sandboxed, status = cluster.start(sandbox, network=backend(base) != "sqlite")
+            label, grade = cluster.label, lambda: cluster.grade(todo, limits)
         _say(console, status)
-        grading.use_fork_servers()
         started = time.monotonic()
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task(f"Grading ({jobs} jobs)", total=len(todo))
-            for submission, result, why in _grade_in_threads(todo, jobs, limits):
+            task = progress.add_task(f"Grading ({label})", total=len(todo))
+            for submission, result, why in grade():
                 stamp = datetime.now(UTC).isoformat(timespec="seconds")
                 coursedir.store(course, Stored(submission.student, submission.lesson, result, why, stamp, sandboxed))
                 _keep(course, submission)
@@ -211,12 +218,12 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
         if writer:
             writer.close()
         grading.use_sandbox(False)
-    _summary(console, graded, broken, unrecorded, time.monotonic() - started, jobs, gradebook_url if writer else None)
+    _summary(console, graded, broken, unrecorded, time.monotonic() - started, label, gradebook_url if writer else None)
     return 0
 
 
-def _summary(console: Console, graded, broken, unrecorded, seconds: float, jobs: int, gradebook_url: str | None) -> None:
-    table = Table(title=f"Graded {len(graded)} submissions in {seconds:.1f} s ({jobs} jobs)", title_justify="left")
+def _summary(console: Console, graded, broken, unrecorded, seconds: float, label: str, gradebook_url: str | None) -> None:
+    table = Table(title=f"Graded {len(graded)} submissions in {seconds:.1f} s ({label})", title_justify="left")
     for name, justify in (("lesson", "left"), ("submissions", "right"), ("mean", "right"), ("full marks", "right"), ("broken", "right")):
         table.add_column(name, justify=justify)
     broken_names = {s.name for s, _ in broken}
