@@ -43,6 +43,7 @@ from skillbook.instructor.coursedir import Submission
 CONNECT_SECONDS = 30  # reaching the scheduler
 WORKERS_SECONDS = 300  # a batch system may take minutes to start the first worker
 WINDOW = 4  # tasks in flight per worker thread
+LARGE_TASK = MAX_BYTES + 1024 * 1024  # a task with the largest notebook the engine grades is no surprise
 
 
 class ClusterError(Exception):
@@ -167,6 +168,7 @@ class Cluster:
 
     def grade(self, todo: list[Submission], limits: dict):
         """Yield (submission, result, problem) as the workers finish them, in any order."""
+        import dask
         from distributed import as_completed
 
         from skillbook.instructor.grade_class import grade_one
@@ -187,8 +189,11 @@ class Cluster:
                 if data is None:
                     yield (submission, *grade_one(submission, limits))
                     continue
-                future = self.client.submit(grade_task, submission.lesson.id, data, limits, self._sandbox,
-                                            key=f"skillbook-grade-{run}-{number}-{submission.name}", pure=False)
+                # The bytes travel inside the task (not scattered to one worker) so that the scheduler can
+                # run it again elsewhere when its worker dies; up to MAX_BYTES is expected, not a mistake.
+                with dask.config.set({"distributed.admin.large-graph-warning-threshold": LARGE_TASK}):
+                    future = self.client.submit(grade_task, submission.lesson.id, data, limits, self._sandbox,
+                                                key=f"skillbook-grade-{run}-{number}-{submission.name}", pure=False)
                 sent[future.key] = submission
                 running.add(future)
                 count -= 1
