@@ -26,6 +26,9 @@ c.Authenticator.admin_users = INSTRUCTORS
 c.Authenticator.allowed_users = INSTRUCTORS | STUDENTS | {GRADER}
 
 c.Spawner.default_url = "/lab"
+# nbgrader's JupyterHubAuthPlugin asks the hub, with the server's own token, which groups (courses)
+# its learner is in: the token needs read:users:groups on its user besides the default two scopes.
+c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", "read:users:groups!user"]
 c.Spawner.mem_limit = os.environ.get("HUB_MEM_LIMIT", "2G")  # container spawners enforce these
 c.Spawner.cpu_limit = float(os.environ.get("HUB_CPU_LIMIT", "1"))
 
@@ -48,7 +51,10 @@ c.JupyterHub.services = [
         "command": ["jupyterhub-singleuser", "--port=9999"],
         "user": GRADER,
         "cwd": f"/home/{GRADER}",
-        "environment": {"JUPYTERHUB_DEFAULT_URL": "/lab"},
+        # what the grader's nbgrader_config.py reads, forwarded from the hub's environment when set
+        "environment": {"JUPYTERHUB_DEFAULT_URL": "/lab", **{
+            name: os.environ[name] for name in ("COURSE_DIR", "SKILLBOOK_KIT", "NBGRADER_DB_URL", "NBGRADER_EXCHANGE")
+            if name in os.environ}},
         "oauth_no_confirm": True,
     }
 ]
