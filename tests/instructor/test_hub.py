@@ -202,6 +202,11 @@ def _mode(path: Path) -> int:
 
 def test_a_class_through_jupyterhub_and_nbgrader_exchange(tmp_path):
     started = time.monotonic()
+    phases = []
+
+    def phase(name: str) -> None:
+        phases.append(f"{name} {time.monotonic() - started:.0f} s")
+
     roster = tmp_path / "students.txt"
     roster.write_text("\n".join(LEARNERS) + "\n")
     gradebook, drop_gradebook = _gradebook(tmp_path)
@@ -215,6 +220,7 @@ def test_a_class_through_jupyterhub_and_nbgrader_exchange(tmp_path):
     try:
         for user in (INSTRUCTOR, *LEARNERS):
             client.log_in(user)
+        phase("hub up")
         for learner in LEARNERS:  # each learner starts their own JupyterLab
             client.call(learner, "POST", f"/hub/api/users/{learner}/server")
         for learner in LEARNERS:
@@ -224,6 +230,7 @@ def test_a_class_through_jupyterhub_and_nbgrader_exchange(tmp_path):
             status, headers={"Authorization": f"token {client.tokens[INSTRUCTOR]}"}).status_code == 200)
         a_learner_is_refused = client.http.get(status, headers={"Authorization": f"token {client.tokens['ada']}"})
         assert a_learner_is_refused.status_code == 403
+        phase("servers up")
 
         # The instructor generates L05 into the gradebook and releases it to the exchange.
         client.formgrader("assign")
@@ -231,6 +238,7 @@ def test_a_class_through_jupyterhub_and_nbgrader_exchange(tmp_path):
         inbound, outbound = exchange / COURSE / "inbound", exchange / COURSE / "outbound"
         assert _mode(exchange) == 0o1777 and _mode(outbound) == 0o755
         assert _mode(inbound) == 0o2733  # learners may drop submissions in, never list or read them
+        phase("released")
 
         # Each learner sees it, fetches it into their home, answers in their server, submits.
         fetched = {}
@@ -247,6 +255,7 @@ def test_a_class_through_jupyterhub_and_nbgrader_exchange(tmp_path):
             [mine] = client.assignments(learner, "submit")["submitted"]["submissions"]
             assert mine["status"] == "submitted" and mine["student_id"] == learner
         assert sorted(path.name.split("+")[0] for path in inbound.iterdir()) == sorted(LEARNERS)  # by hub name
+        phase("submitted")
 
         # The instructor collects; grade-class, feedback, export run in the grader's terminal.
         client.formgrader("collect")
@@ -261,6 +270,8 @@ def test_a_class_through_jupyterhub_and_nbgrader_exchange(tmp_path):
         graded = terminal(str(BIN / "skillbook"), "grade-class", "--course", str(course), "--gradebook", gradebook,
                           "--lesson", "L05", "--jobs", "2")
         assert "Graded 3 submissions" in graded and "Could not be graded normally" not in graded, graded
+        assert f"points in the gradebook {gradebook}" in graded  # PostgreSQL when TEST_DATABASE_URL is set
+        phase("graded")
         terminal(str(BIN / "skillbook"), "feedback", "--course", str(course))
         client.formgrader("release_feedback")
         assert _mode(exchange / COURSE / "feedback") == 0o711  # pages found only by the hash a learner holds
@@ -293,8 +304,9 @@ def test_a_class_through_jupyterhub_and_nbgrader_exchange(tmp_path):
         for exercise in results["exercises"]:
             assert exercise["passed"] == (exercise["id"] != WRONG_EXERCISE), exercise
         assert scores["linus"] == results["points"]
+        phase("feedback fetched, exported")
     finally:
         _stop(hub, client)
         drop_gradebook()
-        print(f"\nhub test wall time: {time.monotonic() - started:.1f} s")
+        print(f"\nhub test wall time: {time.monotonic() - started:.1f} s ({', '.join(phases)})")
 
