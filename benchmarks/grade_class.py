@@ -1,6 +1,7 @@
 """Time `skillbook grade-class` against `nbgrader autograde` on one synthetic class, in one command.
 
     .venv/bin/python benchmarks/grade_class.py [--students 30] [--lessons L05 L06 L07] [--jobs N]
+    .venv/bin/python benchmarks/grade_class.py --scheduler [ADDRESS] [--workers 1 2 4] [--students 30] ...
 
 It builds a temporary nbgrader course: every student submits every lesson, a mix of the solution,
 the untouched lesson notebook and realistic wrong answers (tests/graders/cases/LXX.py). Each
@@ -13,6 +14,16 @@ grading cache (SKILLBOOK_CACHE_DIR; the notebooks' check cells cache by notebook
 
 It prints both wall times, the ratio, the CPU count and whether the gradebook holds the same
 points, cell by cell, after each.
+
+With --scheduler it compares local grading with grading on Dask (skillbook.instructor.cluster), all
+in this process through grade_class.run, on the same class: local grading with --jobs 1 and --jobs N,
+then a distributed.LocalCluster of 1, 2 and 4 worker processes (one thread each; --workers to
+choose), or the cluster at ADDRESS. It prints notebooks per second for each, the per-notebook
+overhead of Dask (one worker against --jobs 1: shipping the notebook and its result, scheduling), and
+whether every run gave every notebook the same points. Worker start-up (the cluster and its fork
+servers) is timed apart from grading. On a machine with few cores the workers share those cores with
+the scheduler and each other: more workers there show Dask's overhead, not a speed-up; the speed-up
+comes from workers on other machines.
 """
 
 import argparse
@@ -28,7 +39,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ holds the course builders
 
-from skillbook import manifest  # noqa: E402
+from skillbook.course import manifest  # noqa: E402
 from tests.builders import lesson_path, solution_path, submission_from  # noqa: E402
 from tests.instructor.course import BIN, environment, nbgrader, release  # noqa: E402
 
@@ -83,18 +94,107 @@ def timed(command: list[str], env: dict) -> float:
     return time.perf_counter() - started
 
 
+def _points(course: Path) -> dict:
+    from skillbook.instructor import coursedir
+
+    return {(s.student, s.lesson.id): [(e.id, e.points) for e in s.result.exercises]
+            for s in coursedir.stored_results(course)[0]}
+
+
+def _grade_in_process(course: Path, cache: Path, **options) -> float:
+    """grade_class.run on the course, quietly, with a fresh grading cache; its wall time."""
+    import io
+
+    from rich.console import Console
+
+    from skillbook.instructor import grade_class
+
+    os.environ["SKILLBOOK_CACHE_DIR"] = str(cache)
+    started = time.perf_counter()
+    code = grade_class.run(course, console=Console(file=io.StringIO()), **options)
+    seconds = time.perf_counter() - started
+    if code != 0:
+        sys.exit(f"grade-class exited {code} ({options})")
+    return seconds
+
+
+def scheduler_mode(args, course: Path, tmp: Path, notebooks: int) -> int:
+    """Local grading against Dask on the same class; a table of notebooks per second."""
+    import logging
+
+    from distributed import LocalCluster
+
+    from skillbook.instructor.cluster import Cluster
+
+    for name in ("DATABASE_URL", "TEST_DATABASE_URL"):
+        os.environ.pop(name, None)  # SQLite, in this process and the workers it starts
+    sandbox = not args.no_sandbox
+    rows, reference, same = [], None, True
+
+    def measure(label: str, layout: str, **options) -> float:
+        nonlocal reference, same
+        seconds = _grade_in_process(course, tmp / f"cache-{len(rows)}", sandbox=sandbox, **options)
+        points = _points(course)
+        reference = reference or points
+        same = same and points == reference and len(points) == notebooks
+        rows.append((label, layout, seconds))
+        return seconds
+
+    one_job = measure("local, --jobs 1", "1 thread", jobs=1)
+    measure(f"local, --jobs {args.jobs}", f"{args.jobs} threads", jobs=args.jobs)
+    dask_one, startup = None, []
+    clusters = [("at " + args.scheduler, None)] if args.scheduler != "local" else [("LocalCluster", n) for n in args.workers]
+    for where, workers in clusters:
+        started = time.perf_counter()
+        local = None
+        if workers:
+            local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                 silence_logs=logging.ERROR)
+        try:
+            with Cluster.connect(local.scheduler_address if local else args.scheduler) as cluster:
+                startup.append(time.perf_counter() - started)
+                nthreads = cluster.client.nthreads()
+                layout = f"{len(nthreads)} worker(s), {sum(nthreads.values())} thread(s)"
+                seconds = measure(f"Dask {where}", layout, cluster=cluster)
+                if workers == 1:
+                    dask_one = seconds
+        finally:
+            if local:
+                local.close()
+
+    print(f"{notebooks} notebooks ({', '.join(l.id for l in args.lesson_objects)}), {os.cpu_count()} CPUs, "
+          f"sandbox {'on' if sandbox else 'off'}")
+    print(f"  {'grading':<24} {'layout':<26} {'seconds':>8} {'notebooks/s':>12} {'vs --jobs 1':>12}")
+    for label, layout, seconds in rows:
+        print(f"  {label:<24} {layout:<26} {seconds:8.1f} {notebooks / seconds:12.2f} {one_job / seconds:11.2f}x")
+    if startup:
+        print(f"  cluster start-up (not in the times above): {', '.join(f'{s:.1f} s' for s in startup)}")
+    if dask_one is not None:
+        print(f"  Dask's overhead per notebook (1 worker against --jobs 1): {(dask_one - one_job) / notebooks * 1000:+.0f} ms")
+    if os.cpu_count() and os.cpu_count() < 4:
+        print(f"  note: {os.cpu_count()} CPUs: workers beyond that share them, so these figures show Dask's overhead, "
+              "not a speed-up (that needs workers on other machines)")
+    print(f"  every run gave every notebook the same points: {'yes' if same else 'NO'}")
+    return 0 if same else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--lessons", nargs="+", default=["L05", "L06", "L07"])
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--no-sandbox", action="store_true", help="grade-class without bubblewrap")
+    parser.add_argument("--scheduler", nargs="?", const="local", metavar="ADDRESS",
+                        help="compare local grading with Dask: LocalClusters (no ADDRESS) or the cluster at ADDRESS")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="LocalCluster sizes for --scheduler")
     args = parser.parse_args(argv)
-    lessons = [manifest.lesson(each) for each in args.lessons]
+    lessons = args.lesson_objects = [manifest.lesson(each) for each in args.lessons]
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         course = Path(tmp) / "course"
         release(course, [lesson.id for lesson in lessons])
         made = build_class(course, args.students, lessons)
+        if args.scheduler:
+            return scheduler_mode(args, course, Path(tmp), len(made))
 
         env = environment(course, SKILLBOOK_CACHE_DIR=str(Path(tmp) / "cache-grade-class"))
         command = [str(BIN / "skillbook"), "grade-class", "--course", str(course), "--jobs", str(args.jobs)]

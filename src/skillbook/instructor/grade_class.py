@@ -1,6 +1,7 @@
 """`skillbook grade-class` (`make autograde`): grade every submission of a class, in parallel.
 
     skillbook grade-class [--course DIR] [--jobs N] [--lesson L05 ...] [--database-url URL]
+    skillbook grade-class --scheduler tcp://host:8786 ...   the grading on Dask (skillbook.instructor.cluster)
 
 It reads nbgrader's submitted/<student>/<lesson dir>/<notebook>.ipynb and grades each with the same
 engine as `skillbook grade` (so the same points as `nbgrader autograde`), without a kernel:
