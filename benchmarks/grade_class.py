@@ -118,6 +118,15 @@ def _grade_in_process(course: Path, cache: Path, **options) -> float:
     return seconds
 
 
+def _round_trip(cluster, course: Path) -> float:
+    """Seconds for one task that carries a notebook's bytes to a worker and back, one after another."""
+    notebooks = [path.read_bytes() for path in sorted((course / "submitted").glob("*/*/*.ipynb"))]
+    started = time.perf_counter()
+    for data in notebooks:
+        cluster.client.submit(len, data, pure=False).result()
+    return (time.perf_counter() - started) / len(notebooks)
+
+
 def scheduler_mode(args, course: Path, tmp: Path, notebooks: int) -> int:
     """Local grading against Dask on the same class; a table of notebooks per second."""
     import logging
@@ -142,7 +151,7 @@ def scheduler_mode(args, course: Path, tmp: Path, notebooks: int) -> int:
 
     one_job = measure("local, --jobs 1", "1 thread", jobs=1)
     measure(f"local, --jobs {args.jobs}", f"{args.jobs} threads", jobs=args.jobs)
-    dask_one, startup = None, []
+    dask_one, round_trip, startup = None, None, []
     clusters = [("at " + args.scheduler, None)] if args.scheduler != "local" else [("LocalCluster", n) for n in args.workers]
     for where, workers in clusters:
         started = time.perf_counter()
@@ -156,8 +165,9 @@ def scheduler_mode(args, course: Path, tmp: Path, notebooks: int) -> int:
                 nthreads = cluster.client.nthreads()
                 layout = f"{len(nthreads)} worker(s), {sum(nthreads.values())} thread(s)"
                 seconds = measure(f"Dask {where}", layout, cluster=cluster)
-                if workers == 1:
+                if workers in (1, None):
                     dask_one = seconds
+                    round_trip = _round_trip(cluster, course)
         finally:
             if local:
                 local.close()
@@ -170,7 +180,8 @@ def scheduler_mode(args, course: Path, tmp: Path, notebooks: int) -> int:
     if startup:
         print(f"  cluster start-up (not in the times above): {', '.join(f'{s:.1f} s' for s in startup)}")
     if dask_one is not None:
-        print(f"  Dask's overhead per notebook (1 worker against --jobs 1): {(dask_one - one_job) / notebooks * 1000:+.0f} ms")
+        print(f"  Dask's overhead per notebook (1 worker against --jobs 1): {(dask_one - one_job) / notebooks * 1000:+.0f} ms; "
+              f"a task's round trip carrying one notebook, nothing graded: {round_trip * 1000:.0f} ms")
     if os.cpu_count() and os.cpu_count() < 4:
         print(f"  note: {os.cpu_count()} CPUs: workers beyond that share them, so these figures show Dask's overhead, "
               "not a speed-up (that needs workers on other machines)")
