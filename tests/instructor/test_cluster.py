@@ -25,7 +25,7 @@ from tests.builders import lesson_path, solution_path, submission_from
 from tests.instructor.conftest import LIMITS, new_course
 from tests.instructor.course import submit
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("graded-class")]
+pytestmark = pytest.mark.slow
 
 # Kills the Dask worker it runs in: the grading process's parent is the fork server, whose parent is the
 # worker. Only without the sandbox (its own process namespace hides them); as the OOM killer might.
@@ -57,6 +57,7 @@ def _points(course) -> dict:
     return {(s.student, s.lesson.id): s for s in coursedir.stored_results(course)[0]}
 
 
+@pytest.mark.xdist_group("graded-class")
 def test_the_cluster_grades_the_hostile_class_as_local_grading(graded_class, tmp_path, monkeypatch):
     """Every submission of the class (correct, blank, malformed, hostile): the same points per exercise,
     and the same ones listed as broken, as grade-class gave them on this machine."""
@@ -70,7 +71,14 @@ def test_the_cluster_grades_the_hostile_class_as_local_grading(graded_class, tmp
     assert ("Sandbox: on" if graded_class.sandboxed else "Sandbox: off") in output
     local, remote = _points(graded_class.course), _points(course)
     assert set(remote) == set(local) and len(local) > 30
+    # A notebook stopped by the whole-notebook time limit (LIMITS) in either run depends on how busy the
+    # machine was, not on where it ran: only the designed hangs may be, and they are left out.
+    total = f"after {LIMITS['total_seconds']:g} s"
+    timed_out = {key for key in local if total in (local[key].result.error or "") + (remote[key].result.error or "")}
+    assert len(timed_out) <= 3, sorted(timed_out)
     for key, here in local.items():
+        if key in timed_out:
+            continue
         there = remote[key]
         assert [(e.id, e.points, e.passed) for e in there.result.exercises] == \
                [(e.id, e.points, e.passed) for e in here.result.exercises], key
