@@ -263,7 +263,8 @@ def parser() -> argparse.ArgumentParser:
 
     gc = sub.add_parser("grade-class", help="grade every submission of a course into nbgrader's gradebook (instructors)")
     gc.add_argument("--course", help="nbgrader's course directory (default: COURSE_DIR, else this repository)")
-    gc.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: one per CPU)")
+    gc.add_argument("--jobs", type=int, default=None,
+                    help="notebooks graded at once (default: one per CPU; with --scheduler the workers' threads decide)")
     gc.add_argument("--lesson", action="append", help="only this lesson (repeat for more; default: all)")
     gc.add_argument("--database-url", help="a PostgreSQL server to grade on (default: SQLite)")
     gc.add_argument("--gradebook", help="nbgrader's gradebook URL (default: sqlite:///COURSE/gradebook.db)")
