@@ -157,7 +157,7 @@ def scheduler_mode(args, course: Path, tmp: Path, notebooks: int) -> int:
         started = time.perf_counter()
         local = None
         if workers:
-            local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                                  silence_logs=logging.ERROR)
         try:
             with Cluster.connect(local.scheduler_address if local else args.scheduler) as cluster:

@@ -39,10 +39,11 @@ os.kill(_worker, signal.SIGKILL)
 @contextlib.contextmanager
 def local_cluster(**config):
     """Two worker processes of one thread each (restarted by their nannies when they die); a worker
-    holds one task at a time (worker-saturation 1), so a worker's death touches only the notebook it grades."""
+    holds one task at a time (worker-saturation 1), so a worker's death touches only the notebook it grades.
+    The scheduler's HTTP server takes a free port (dashboard_address=None would still try 8787)."""
     settings = {"distributed.scheduler.worker-saturation": 1.0, **config}
     with dask.config.set(settings), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                                 dashboard_address=None) as local:
+                                                 dashboard_address=":0") as local:
         with Cluster.connect(local.scheduler_address) as cluster:
             yield cluster
 
