@@ -25,7 +25,6 @@ to start if one cannot sandbox; a worker that joins later without bubblewrap fai
 are listed as not graded (never graded unsandboxed).
 """
 
-import os
 import socket
 import tempfile
 import threading
@@ -97,8 +96,7 @@ def worker_status(sandbox_wanted: bool) -> dict:
     from skillbook.engine import sandbox
 
     found = sandbox.bwrap() if sandbox_wanted else None
-    return {"host": socket.gethostname(), "pid": os.getpid(),
-            "sandbox": sandbox.version() if found else None}
+    return {"host": socket.gethostname(), "sandbox": sandbox.version() if found else None}
 
 
 # -- on the instructor's machine ---------------------------------------------------------------------
