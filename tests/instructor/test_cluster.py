@@ -67,6 +67,8 @@ def test_the_cluster_grades_the_hostile_class_as_local_grading(graded_class, tmp
     shutil.copytree(graded_class.course / "submitted", course / "submitted", symlinks=True)
     with local_cluster() as cluster:
         code, output = _grade(course, cluster, limits=LIMITS, sandbox=graded_class.sandboxed)
+        # what grading processes inherit: not the tuning Dask's nanny gave its worker process
+        assert set(cluster.client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
     assert code == 0, output
     assert "Grading (Dask: 2 workers, 2 threads)" in output
     assert ("Sandbox: on" if graded_class.sandboxed else "Sandbox: off") in output

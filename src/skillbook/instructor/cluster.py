@@ -25,6 +25,7 @@ to start if one cannot sandbox; a worker that joins later without bubblewrap fai
 are listed as not graded (never graded unsandboxed).
 """
 
+import os
 import socket
 import tempfile
 import threading
@@ -57,6 +58,17 @@ _generation = 0  # bumped when it changes, so each thread restarts its warm fork
 _local = threading.local()
 
 
+def _without_dask_tuning() -> None:
+    """Dask's nanny tunes its worker process through the environment (MALLOC_TRIM_THRESHOLD_,
+    OMP_NUM_THREADS, ...: distributed.nanny.pre-spawn-environ); grading processes inherit the
+    environment, so take back what Dask set, and they start as they would from grade-class here."""
+    import dask
+
+    for name, value in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items():
+        if os.environ.get(name) == str(value):
+            del os.environ[name]
+
+
 def _prepare(sandbox: dict | None) -> None:
     """Grade in this worker process as grade-class grades locally: warm fork servers, the sandbox."""
     global _settings, _generation
@@ -69,6 +81,7 @@ def _prepare(sandbox: dict | None) -> None:
                 if bwrap.bwrap() is None:
                     raise ClusterError(f"the Dask worker on {socket.gethostname()} cannot sandbox: bubblewrap (bwrap) "
                                        "is not installed or cannot run there (apt-get install bubblewrap)")
+            _without_dask_tuning()
             grading.use_fork_servers()
             grading.use_sandbox(sandbox is not None, network=wanted[1])
             _settings, _generation = wanted, _generation + 1
