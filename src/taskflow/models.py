@@ -26,15 +26,17 @@ def utcnow() -> datetime:
 # target is already in the session (the identity map) is read without SQL.
 NO_LAZY = {"lazy": "raise_on_sql"}
 
-# Children that cannot live without their parent: the ORM deletes the ones it holds, and leaves the
-# rest to the database's ON DELETE CASCADE instead of loading them first (one DELETE, not 1+2N
-# statements). Without passive_deletes a delete loads every child, whatever lazy= says.
+# Children that cannot live without their parent (their foreign key says ondelete="CASCADE"): the
+# ORM deletes the ones the session holds and leaves the rest to the database instead of loading them
+# first. A project delete is then one DELETE, not 1+2N SELECTs (tasks, their subtasks, their tags)
+# and the DELETEs: without passive_deletes a delete loads every child, whatever lazy= says.
 CASCADE = {"cascade_delete": True, "passive_deletes": True}
 
-# The many-to-one side of such a cascade. Deleting a task it holds, the ORM would load the task's
-# parent and project to order the DELETEs, and raise_on_sql refuses when they are not in the session
-# (SQLAlchemy 2.1.9, for a self-referential table). Every foreign key to a task cascades in the
-# database, so any order is safe: do not load them.
+# The many-to-one side of such a cascade. Deleting a task the session holds, the ORM would load the
+# task's parent and project to order the DELETEs, and raise_on_sql refuses when they are not in the
+# session (SQLAlchemy 2.1.9, self-referential tables: "'Task.parent' is not available due to
+# lazy='raise_on_sql'"). Every foreign key to a task has an ON DELETE action (CASCADE, or SET NULL
+# for the ledger), so any order is safe: do not load them.
 ONE_SIDE = {"passive_deletes": True}
 
 
