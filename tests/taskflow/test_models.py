@@ -75,6 +75,18 @@ async def test_deleting_a_task_deletes_its_subtasks(engine, sql):
     assert await titles(engine) == ["unrelated"]
 
 
+async def test_deleting_a_tag_removes_its_links_not_its_tasks(engine, sql):
+    """Does deleting a tag send one DELETE, the database removing its link rows and keeping the tasks?"""
+    await project_with_tree(engine, "tagged", 3)
+    async with make_sessionmaker(engine)() as session:
+        tag = (await session.exec(select(Tag))).one()
+        with sql() as sent:
+            await session.delete(tag)
+            await session.commit()
+    assert len(sent) == 1 and sent[0].startswith("DELETE FROM tag"), sent
+    assert await count(engine, TaskTagLink) == 0 and await count(engine, Task) == 9
+
+
 async def cross_project(engine) -> tuple[int, int]:
     """Project "p" holds a root task and a task whose parent is in project "q"."""
     async with make_sessionmaker(engine)() as session:
