@@ -20,6 +20,7 @@ def test_benchmark_script_smoke_run():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("graded-class")  # four grading runs: never beside the graded class's time limits
 def test_benchmark_scheduler_mode_smoke_run():
     """--scheduler: local grading and a one-worker LocalCluster on one notebook, the same points, a table."""
     done = subprocess.run([sys.executable, "benchmarks/grade_class.py", "--scheduler", "--workers", "1",

@@ -25,7 +25,9 @@ from tests.builders import lesson_path, solution_path, submission_from
 from tests.instructor.conftest import LIMITS, new_course
 from tests.instructor.course import submit
 
-pytestmark = pytest.mark.slow
+# In the graded class's group: never on one CPU with its time-limited grading (LIMITS), which busy CPUs can
+# push past its limits.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("graded-class")]
 
 # Kills the Dask worker it runs in: the grading process's parent is the fork server, whose parent is the
 # worker. Only without the sandbox (its own process namespace hides them); as the OOM killer might.
@@ -58,7 +60,6 @@ def _points(course) -> dict:
     return {(s.student, s.lesson.id): s for s in coursedir.stored_results(course)[0]}
 
 
-@pytest.mark.xdist_group("graded-class")
 def test_the_cluster_grades_the_hostile_class_as_local_grading(graded_class, tmp_path, monkeypatch):
     """Every submission of the class (correct, blank, malformed, hostile): the same points per exercise,
     and the same ones listed as broken, as grade-class gave them on this machine."""

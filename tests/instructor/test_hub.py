@@ -41,7 +41,8 @@ from tests.builders import solution_path
 from tests.conftest import POSTGRES_URL
 from tests.graders.cases.L05 import WRONG
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# In the graded class's group (tests/instructor/conftest.py): never beside its time-limited grading.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("graded-class")]
 
 COURSE = "build-your-database-skill"
 LESSON = manifest.lesson("L05")
