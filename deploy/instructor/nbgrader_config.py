@@ -17,7 +17,7 @@ load_subconfig(os.path.join(KIT, "nbgrader_config.py"))  # noqa: F821
 c.CourseDirectory.course_id = "build-your-database-skill"
 c.CourseDirectory.root = os.environ.get("COURSE_DIR", "/home/grader-build-your-database-skill/course")
 c.CourseDirectory.db_url = os.environ.get(
-    "NBGRADER_DB_URL", "postgresql+psycopg://nbgrader@gradebook-db:5432/build_your_database_skill")
+    "NBGRADER_DB_URL", "postgresql+pg8000://nbgrader@gradebook-db:5432/build_your_database_skill")
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 c.Exchange.path_includes_course = True
 c.NbGrader.logfile = os.path.join(c.CourseDirectory.root, "nbgrader.log")
