@@ -181,6 +181,8 @@ def _export_skill(args) -> int:
     print(f"Packaged it as {done['package']} (verified from the zip)")
     if done["package_backup"]:
         print(f"  the older package is backed up in {done['package_backup']}")
+    for warning in done["warnings"]:
+        print(f"  warning: {warning}")
     return 0
 
 

@@ -10,6 +10,7 @@ SKIP_GRADING = "skip-grading"
 REFLECT = "reflect"
 LEARNING_SPEC = "learning-spec"
 GAPS = "gaps"
+MY_RULES = "my-rules"
 
 
 def tags(cell: NotebookNode) -> set[str]:
@@ -64,3 +65,8 @@ def is_learning_spec(cell: NotebookNode) -> bool:
 
 def is_gaps(cell: NotebookNode) -> bool:
     return cell.get("cell_type") == "markdown" and GAPS in tags(cell)
+
+
+def is_my_rules(cell: NotebookNode) -> bool:
+    """The learner's own rules for the lesson (markdown, never graded), which Reflect carries into the skill."""
+    return cell.get("cell_type") == "markdown" and MY_RULES in tags(cell)
