@@ -238,34 +238,9 @@ def _stage_lesson(lesson: Lesson, notebook_path: Path, changes: Changes) -> None
     passed = {e.id for e in result.exercises if e.passed}
     notes = curated(lesson)
 
-    built, pieces, kept_old = None, {}, False
-    if lesson.examples:
-        templates = {name: (paths.reflections_dir() / "examples" / name).read_text(encoding="utf-8") for name in lesson.examples}
-        regions = {part.exercises[0]: (name, part.option) for name, text in templates.items()
-                   for part in example.segments(text, name) if part.kind == "exercise"}
-        left_out = {}
-        for exercise_id, (name, option) in regions.items():
-            if exercise_id not in passed:
-                left_out[exercise_id] = "it does not pass its check yet"
-                continue
-            piece = example.learner_piece(exercise_id, exercise_source(nb, lesson.exercise(exercise_id)),
-                                          templates[name], option=option, lesson_folder=notebook_path.parent)
-            if isinstance(piece, str):
-                left_out[exercise_id] = piece
-            else:
-                pieces[exercise_id] = piece
-        built = example.build(templates, pieces, left_out) if pieces else None
-        if built is not None and not built.included:
-            built = None
-        if built is None:
-            kept_old = any((changes.skill / "examples" / name).exists() for name in lesson.examples)
-        else:
-            for name, text in built.files.items():
-                mine = [e.split(".")[1] for e in built.included if regions[e][0] == name]
-                changes.stage(f"examples/{name}", text, f"your {', '.join(mine)}" if mine else "builds on the other example")
-
+    example_lines = _stage_example(lesson, nb, notebook_path.parent, passed, changes)
     rules = my_rules(nb)
-    block = reference_block(lesson, notes, _example_line(lesson, built, pieces, kept_old), rules, gap_notes(nb))
+    block = reference_block(lesson, notes, example_lines, rules, gap_notes(nb))
     for feed in lesson.feeds:
         old = changes.current(feed) or f"# {notes.title}\n"
         changes.stage(feed, replace_block(old, lesson.id, block, where=str(changes.skill / feed)), f"block {lesson.id}")
@@ -283,6 +258,34 @@ def _stage_lesson(lesson: Lesson, notebook_path: Path, changes: Changes) -> None
             if value is not None:
                 _stage_frontmatter(changes, exercise.frontmatter, value)
     changes.remarks.append(f"  {len(passed)} of {len(lesson.exercises)} exercises pass.")
+
+
+def _stage_example(lesson: Lesson, nb, folder: Path, passed: set[str], changes: Changes) -> list[str]:
+    """Stage the lesson's example file(s) from the learner's passing code; the reference's lines about them."""
+    if not lesson.examples:
+        return []
+    templates = {name: (paths.reflections_dir() / "examples" / name).read_text(encoding="utf-8") for name in lesson.examples}
+    regions = {part.exercises[0]: (name, part.option) for name, text in templates.items()
+               for part in example.segments(text, name) if part.kind == "exercise"}
+    pieces, left_out = {}, {}
+    for exercise_id, (name, option) in regions.items():
+        if exercise_id not in passed:
+            left_out[exercise_id] = "it does not pass its check yet"
+            continue
+        source = exercise_source(nb, lesson.exercise(exercise_id))
+        piece = example.learner_piece(exercise_id, source, templates[name], option=option, lesson_folder=folder)
+        if isinstance(piece, str):
+            left_out[exercise_id] = piece
+        else:
+            pieces[exercise_id] = piece
+    built = example.build(templates, pieces, left_out) if pieces else None
+    if built is None or not built.included:
+        kept_old = any((changes.skill / "examples" / name).exists() for name in lesson.examples)
+        return _example_line(lesson, None, pieces, kept_old)
+    for name, text in built.files.items():
+        mine = [e.split(".")[1] for e in built.included if regions[e][0] == name]
+        changes.stage(f"examples/{name}", text, f"your {', '.join(mine)}" if mine else "builds on the other example")
+    return _example_line(lesson, built, pieces, False)
 
 
 def _frontmatter(text: str, key: str) -> str | None:
