@@ -1,5 +1,6 @@
-"""The lessons' example programs in reflections/examples/: complete, standalone, and runnable on SQLite and
-PostgreSQL as they are, and with any of their exercises left out (what a learner whose code did not pass gets)."""
+"""The lessons' example programs in reflections/examples/: complete and standalone, still whole with any of
+their exercises left out (what a learner whose code did not pass gets), and, filled with the solutions' code,
+runnable on PostgreSQL too."""
 
 import ast
 import os
@@ -11,7 +12,7 @@ import pytest
 from skillbook.course import manifest, paths
 from skillbook.engine.databases import isolated_database
 from skillbook.skill import example
-from tests.conftest import BACKENDS
+from tests.conftest import POSTGRES_URL
 
 TEMPLATES = sorted((paths.reflections_dir() / "examples").glob("*.py"))
 
@@ -44,12 +45,15 @@ def test_example_is_a_complete_standalone_program(path):
     assert example.exercises_in(source, path.name), "an example shows at least one exercise"
 
 
-@pytest.mark.parametrize("database_url", BACKENDS)
+@pytest.mark.xdist_group("grown_skill")
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="set TEST_DATABASE_URL to run on PostgreSQL")
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
-def test_example_runs(path, database_url, tmp_path):
-    """Does the whole program run, warnings as errors, on SQLite and on PostgreSQL?"""
-    with isolated_database(database_url, tmp_path) as url:
-        done = _run(path, tmp_path, url if database_url else None)
+def test_grown_example_runs_on_postgresql(path, grown_skill, tmp_path):
+    """The examples a learner who solved every lesson gets (verify ran them on SQLite): do they run on PostgreSQL,
+    warnings as errors?"""
+    with isolated_database(POSTGRES_URL, tmp_path) as url:
+        done = _run(grown_skill["L09"] / "examples" / path.name, tmp_path, url)
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(done.stdout.splitlines()) >= 3, done.stdout
 
