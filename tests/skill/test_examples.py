@@ -78,3 +78,12 @@ def _course_code(templates, exercise_id) -> str:
             if part.kind == "exercise" and part.exercises[0] == exercise_id:
                 return "\n".join(part.lines)
     raise KeyError(exercise_id)
+
+
+@pytest.mark.xdist_group("grown_skill")
+def test_the_grown_migrate_goes_down_and_up(grown_skill, tmp_path):
+    """The skill says migrate() moves a database either way: does the grown example show it (head, 0001, base, head)?"""
+    done = _run(grown_skill["L09"] / "examples" / "migrations.py", tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for target, revision in (("head", "0002"), ("0001", "0001"), ("base", "None"), ("head", "0002")):
+        assert f"migrate to {target}: the database is at {revision}" in done.stdout
