@@ -124,6 +124,28 @@ def _error_frames(traceback: list[str]) -> list[str]:
     return names
 
 
+def _output_diff(item) -> str:
+    """Expected and new output of a cell as a unified diff, both sanitized as nbval compared them."""
+    import difflib
+
+    from nbval.plugin import coalesce_streams
+
+    def text(outputs) -> list[str]:
+        shown = []
+        for output in coalesce_streams([nbformat.from_dict(o) for o in outputs]):
+            if output.output_type == "stream":
+                shown.append(output.text if output.name == "stdout" else f"[{output.name}] {output.text}")
+            elif output.output_type == "error":
+                shown.append(f"{output.ename}: {output.evalue}\n")
+            else:
+                shown.append(str(output.get("data", {}).get("text/plain", "")) + "\n")
+        return item.sanitize("".join(shown)).splitlines()
+
+    diff = list(difflib.unified_diff(text(item.cell.outputs), text(item.test_outputs or []),
+                                     "expected", "printed now", lineterm="", n=2))
+    return "\n".join(diff) or _ANSI.sub("", "\n".join(getattr(item, "comparison_traceback", [])))
+
+
 def _cell_record(item, report) -> dict:
     outputs = [dict(output) for output in item.test_outputs or []]
     record = {"cell_id": item.cell.get("id", ""), "outcome": report.outcome, "outputs": outputs}
@@ -136,7 +158,7 @@ def _cell_record(item, report) -> dict:
             record.update(problem="error", ename=error["ename"], evalue=_ANSI.sub("", error["evalue"]),
                           frames=_error_frames(error.get("traceback", [])))
         else:
-            record.update(problem="output", diff=_ANSI.sub("", "\n".join(getattr(item, "comparison_traceback", []))))
+            record.update(problem="output", diff=_output_diff(item))
     return record
 
 
