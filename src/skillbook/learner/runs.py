@@ -68,7 +68,8 @@ def run(notebook: Path, *, env: dict[str, str] | None = None, skip: tuple[str, .
         for cell_id in skip:
             command += ["--runs-skip", cell_id]
         # Only the two plugins: the environment's others (xdist, asyncio, timeout) have no business here.
-        child_env = dict(os.environ if env is None else env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+        child_env = {k: v for k, v in (os.environ if env is None else env).items() if k != "PYTEST_ADDOPTS"}
+        child_env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         done = subprocess.run(command, env=child_env, capture_output=True, text=True, cwd=scratch)
         if not report.exists():
             last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
