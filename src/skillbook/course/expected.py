@@ -96,25 +96,22 @@ def record(lesson: manifest.Lesson, sqlite: dict[str, Outputs], postgres: dict[s
     sanitize = sanitizer()
     path = solution_path(lesson)
     nb = nbformat.read(path, as_version=4)
-    expected = {}
+    expected = {}  # marked cell id -> its stored SQLite output
     for cell in nb.cells:
-        if not cells.is_code(cell):
-            continue
-        checked = cells.is_output_checked(cell)
-        expected[cell.get("id")] = cell.outputs = clean(sqlite.get(cell.get("id"), []), sanitize) if checked else []
-        cell.execution_count = 1 if checked else None
+        if cells.is_code(cell):
+            checked = cells.is_output_checked(cell)
+            cell.outputs = clean(sqlite.get(cell.get("id"), []), sanitize) if checked else []
+            cell.execution_count = 1 if checked else None
+            if checked:
+                expected[cell.get("id")] = cell.outputs
     changed = []
     text = nbformat.writes(nb) + "\n"
     if text != path.read_text(encoding="utf-8"):
         atomic_write(path, text)
         changed.append(str(path))
     if postgres is not None:
-        differing = {}
-        for cell_id, sqlite_outputs in expected.items():
-            if cell_id in postgres and cells.is_output_checked(next(c for c in nb.cells if c.get("id") == cell_id)):
-                outputs = clean(postgres[cell_id], sanitize)
-                if outputs != sqlite_outputs:
-                    differing[cell_id] = outputs
+        differing = {cell_id: outputs for cell_id in expected
+                     if (outputs := clean(postgres.get(cell_id, []), sanitize)) != expected[cell_id]}
         store = postgres_path(lesson)
         old = store.read_text(encoding="utf-8") if store.exists() else None
         new = json.dumps({"cells": differing}, indent=1, ensure_ascii=False, sort_keys=True) + "\n" if differing else None

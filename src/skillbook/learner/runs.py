@@ -152,14 +152,20 @@ def _cell_record(item, report) -> dict:
     record = {"cell_id": item.cell.get("id", ""), "outcome": report.outcome, "outputs": outputs}
     if report.failed:
         error = next((o for o in outputs if o.get("output_type") == "error"), None)
-        message = str(getattr(report, "longrepr", "") or "")
-        if "Timeout" in message and "exceeded" in message:
+        message = _ANSI.sub("", str(getattr(report, "longrepr", "") or ""))
+        if "Failed to interrupt kernel" in message or "waiting for output" in message:  # nbval: the kernel is gone
+            record.update(problem="error", ename="KernelError",
+                          evalue="the kernel stopped answering (did the cell end the process, or run out of memory?)")
+        elif "Timeout" in message and "exceeded" in message:
             record["problem"] = "timeout"
-        elif error and not item.options.get("check_exception"):
+        elif "Cell outputs differ" in message:
+            record.update(problem="output", diff=_output_diff(item))
+        elif error:
             record.update(problem="error", ename=error["ename"], evalue=_ANSI.sub("", error["evalue"]),
                           frames=_error_frames(error.get("traceback", [])))
-        else:
-            record.update(problem="output", diff=_output_diff(item))
+        else:  # the kernel died or never started
+            lines = [line for line in message.splitlines() if line.strip()]
+            record.update(problem="error", ename="KernelError", evalue=lines[-1] if lines else "the kernel stopped")
     return record
 
 
@@ -233,8 +239,10 @@ def answer_names(lesson: manifest.Lesson, solution: Path) -> dict[str, manifest.
     names: dict[str, manifest.Exercise] = {}
     for cell in nbformat.read(solution, as_version=4).cells:
         if (exercise := _exercise_of(lesson, cell)) is not None:
-            for name in _defined_names(cell.source):
-                names.setdefault(name, exercise)
+            # Only what the answer itself defines at the top level: the region nbgrader replaces by the stub.
+            for region in re.findall(r"(?m)^### BEGIN SOLUTION\n(.*?)^### END SOLUTION", cell.source, re.DOTALL):
+                for name in _defined_names(region):
+                    names.setdefault(name, exercise)
     return names
 
 
