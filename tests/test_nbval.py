@@ -8,6 +8,10 @@ cells, after solutions/nbval-sanitize.cfg. `make nbval-record` re-records them a
 """
 
 import copy
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -166,3 +170,26 @@ def test_grading_ignores_kept_outputs(grade, submission, tmp_path):
     assert solution.points == solution.max_points
     for result in results:
         assert [(e.id, e.points, e.message) for e in result.exercises] == [(e.id, e.points, e.message) for e in solution.exercises]
+
+
+@pytest.mark.slow
+def test_record_writes_back_exactly_the_expected_outputs(tmp_path):
+    """After an expected output was altered and an unmarked cell got an output, does `skillbook dev
+    record-outputs` (make nbval-record) bring the solution back to what a fresh run prints, byte for byte?"""
+    root = tmp_path / "course"
+    shutil.copytree(paths.repo_root(), root, ignore=shutil.ignore_patterns(".*", "*.db"))
+    lesson = manifest.lesson("L00")
+    solution = root / "solutions" / lesson.dir / lesson.notebook_name
+    committed = solution.read_text(encoding="utf-8")
+    nb = nbformat.read(solution, as_version=4)
+    marked = expected.checked_cells(nb)[0]
+    marked.outputs[0]["text" if "text" in marked.outputs[0] else "evalue"] = "stale\n"
+    unmarked = next(c for c in nb.cells if cells.is_code(c) and not cells.is_output_checked(c))
+    _set_text(unmarked, "an output that must not stay\n")
+    nbformat.write(nb, solution)
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    done = subprocess.run([sys.executable, "-m", "skillbook", "dev", "record-outputs", "l00"], capture_output=True,
+                          text=True, timeout=600, env={**env, "SKILLBOOK_ROOT": str(root)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"L00: {len(expected.checked_cells(nb))} checked cells; updated" in done.stdout
+    assert solution.read_text(encoding="utf-8") == committed

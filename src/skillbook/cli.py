@@ -265,31 +265,30 @@ def _dev_record_outputs(args) -> int:
     if not postgres:
         print("PostgreSQL: not recorded (set TEST_DATABASE_URL); its expected outputs stay as they are.")
 
-    def fresh_run(job):
-        lesson, url = job
+    def fresh_run(lesson, url):
         nb = notebooks[lesson.id]
         return run_in_scratch(nb, lesson, database_url=url, skip=left_out(nb, checks=True), compare=False)
 
-    jobs = [(lesson, url) for lesson in chosen for url in urls]
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:  # each job is a kernel in a child process
-            runs = dict(zip(((lesson.id, backend(url)) for lesson, url in jobs), pool.map(fresh_run, jobs)))
-    except RunError as exc:
-        raise Usage(str(exc)) from None
     failed = 0
-    for lesson in chosen:
-        broken = [(db, r) for (lesson_id, db), results in runs.items() if lesson_id == lesson.id
-                  for r in results if r.outcome == "failed"]
-        if broken:
-            failed += 1
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each run is a kernel in a child process
+        pending = {lesson.id: {backend(url): pool.submit(fresh_run, lesson, url) for url in urls}
+                   for lesson in chosen}
+        for lesson in chosen:
+            try:
+                runs = {db: future.result() for db, future in pending[lesson.id].items()}
+            except RunError as exc:
+                raise Usage(str(exc)) from None
+            broken = [(db, r) for db, results in runs.items() for r in results if r.outcome == "failed"]
             for db, r in broken:
                 print(f"{lesson.id} on {db}: cell {r.cell_id} failed ({r.ename or r.problem}: {r.evalue.splitlines()[0] if r.evalue else ''})")
-            print(f"{lesson.id}: nothing recorded; fix the notebook first.")
-            continue
-        outputs = {db: {r.cell_id: r.outputs for r in results} for (lesson_id, db), results in runs.items() if lesson_id == lesson.id}
-        changed = expected.record(lesson, outputs["sqlite"], outputs.get("postgresql"))
-        count = len(expected.checked_cells(notebooks[lesson.id]))
-        print(f"{lesson.id}: {count} checked cells; " + (f"updated {', '.join(changed)}" if changed else "nothing changed"))
+            if broken:
+                print(f"{lesson.id}: nothing recorded; fix the notebook first.")
+                failed += 1
+                continue
+            outputs = {db: {r.cell_id: r.outputs for r in results} for db, results in runs.items()}
+            changed = expected.record(lesson, outputs["sqlite"], outputs.get("postgresql"))
+            count = len(expected.checked_cells(notebooks[lesson.id]))
+            print(f"{lesson.id}: {count} checked cells; " + (f"updated {', '.join(changed)}" if changed else "nothing changed"), flush=True)
     return 1 if failed else 0
 
 
