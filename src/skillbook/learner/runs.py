@@ -39,7 +39,7 @@ class CellRun:
     ename: str = ""
     evalue: str = ""
     frames: list[str] = field(default_factory=list)  # the functions the error passed through, outermost first
-    diff: str = ""  # nbval's comparison of the expected and the new output
+    diff: str = ""  # for "output": a unified diff of the expected and the new output, both sanitized
     outputs: list[dict] = field(default_factory=list)  # what the cell printed in this run
 
 
