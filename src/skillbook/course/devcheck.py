@@ -24,9 +24,13 @@ def _notebook_problems(lesson, path) -> list[str]:
     if not path.exists():
         return [f"{path}: missing"]
     nb = nbformat.read(path, as_version=4)
+    kept = path.is_relative_to(paths.solutions_dir())  # a solution's marked demos keep their expected output
     for number, cell in enumerate(nb.cells, 1):
         if cells.is_code(cell) and (cell.get("outputs") or cell.get("execution_count")):
-            problems.append(f"{path}: cell {number} has outputs; commit notebooks without outputs")
+            if not (kept and cells.is_output_checked(cell)):
+                problems.append(f"{path}: cell {number} has outputs; commit notebooks without outputs")
+        elif kept and cells.is_output_checked(cell):
+            problems.append(f"{path}: cell {number} is marked NBVAL_CHECK_OUTPUT but keeps no output: run make nbval-record")
     by_id = {cells.grade_id(c): c for c in nb.cells if cells.grade_id(c)}
     for exercise in lesson.exercises:
         if exercise.grade_id not in by_id or not cells.is_solution(by_id[exercise.grade_id]):

@@ -149,9 +149,9 @@ def lessons() -> dict[str, Lesson]:
 
 
 def lesson(lesson_id: str) -> Lesson:
-    """A lesson by id ("L05") or folder name ("L05_crud")."""
+    """A lesson by id ("L05", "l05") or folder name ("L05_crud")."""
     for each in lessons().values():
-        if lesson_id in (each.id, each.dir):
+        if lesson_id.casefold() in (each.id.casefold(), each.dir.casefold()):
             return each
     known = ", ".join(lessons())
     raise KeyError(f"unknown lesson {lesson_id!r} (the course has {known})")
