@@ -72,3 +72,23 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    _tag_xdist_groups(config, items)
+
+
+def _tag_xdist_groups(config, items) -> None:
+    """Make `--dist loadgroup` keep an xdist_group on one worker again.
+
+    pytest-xdist 3.8 tags a grouped test by writing `item._nodeid`, which pytest 9.2 no longer reads
+    (a node's id is now the structured `item._id`), so every group was spread over both workers and
+    the expensive fixtures the groups exist for (the graded class, the grown skill) were built once
+    a worker. We write the same `<nodeid>@<group>` id where pytest 9.2 reads it.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers started with --dist loadgroup
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")})
+        if names and not item.nodeid.endswith("@" + "_".join(names)):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+
