@@ -201,6 +201,11 @@ def _verify_skill(args) -> int:
 def _export_skill(args) -> int:
     from skillbook.skill.export import ExportError, export_skill
 
+    dest = Path(args.dest) if args.dest else None
+    # Installing moves what is at DEST aside: only ever a skill folder (or an empty one), never a file.
+    if dest is not None and dest.exists() and not (dest.is_dir() and ((dest / "SKILL.md").exists() or not any(dest.iterdir()))):
+        raise Usage(f"{dest} is not a skill folder (no SKILL.md in it): give a new or empty folder, "
+                    "or a skill installed before")
     try:
         done = export_skill(args.skill, args.dest, args.dist)
     except ExportError as exc:
