@@ -18,7 +18,8 @@ Targets (issue 15): first check <= 0.25x validate, repeated check < 0.1 s, watch
 import argparse
 import json
 import os
-import selectors
+import queue
+import select
 import shutil
 import signal
 import statistics
@@ -61,23 +62,34 @@ class Kernel:
         from jupyter_client.manager import start_new_kernel
 
         self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=str(cwd), env=env)
+        self.displays: list[str] = []  # the text of every display and display update of the last cell
 
-    def run(self, cell: dict) -> tuple[float, str]:
-        """(seconds from request to idle, what the cell printed)."""
+    def run(self, cell: dict, source: str | None = None, *, while_running=None) -> tuple[float, str]:
+        """Run the cell (with `source` in place of its own, as after an edit): (seconds from request to
+        idle, what it printed). `while_running(seconds)` is called while waiting for its output."""
         client = self.client
-        content = {"code": "".join(cell["source"]), "silent": False, "store_history": True,
-                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        content = {"code": "".join(cell["source"]) if source is None else source, "silent": False,
+                   "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
         msg = client.session.msg("execute_request", content)
         msg["metadata"]["cellId"] = cell["id"]
         started = time.perf_counter()
         client.shell_channel.send(msg)
-        printed = []
+        printed, self.displays = [], []
         while True:
-            reply = client.get_iopub_msg(timeout=600)
+            try:
+                reply = client.get_iopub_msg(timeout=0.5)
+            except queue.Empty:
+                if time.perf_counter() - started > 600:
+                    raise TimeoutError(f"cell {cell['id']} did not finish") from None
+                if while_running:
+                    while_running(time.perf_counter() - started)
+                continue
             if reply["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
                 continue
             if reply["msg_type"] == "stream":
                 printed.append(reply["content"]["text"])
+            elif reply["msg_type"] in ("display_data", "update_display_data"):
+                self.displays.append(reply["content"]["data"].get("text/plain", ""))
             elif reply["msg_type"] == "error":
                 printed.append(f"{reply['content']['ename']}: {reply['content']['evalue']}\n")
             elif reply["msg_type"] == "status" and reply["content"]["execution_state"] == "idle":
@@ -109,25 +121,26 @@ def kernel_checks(lesson, tmp: Path) -> tuple[float, float]:
 
 
 def _read_until(process, text: str, seconds: float) -> None:
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
+    """Read what the process writes until `text` appears (from the pipe itself: a line buffer would
+    hide lines that arrived together from select)."""
+    seen = ""
     deadline = time.monotonic() + seconds
-    while True:
+    while text not in seen:
         if time.monotonic() > deadline:
             raise TimeoutError(f"watch did not print {text!r}")
-        if selector.select(timeout=0.5):
-            line = process.stdout.readline()
-            if not line:
+        ready, _, _ = select.select([process.stdout], [], [], 0.5)
+        if ready:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
                 raise RuntimeError("watch exited")
-            if text in line:
-                return
+            seen += chunk.decode()
 
 
 def watch_latencies(lesson, tmp: Path, saves: int) -> list[float]:
     """From a save to watch's result, `saves` times, each save a new version of the notebook."""
     notebook = _copy(lesson, tmp)
     process = subprocess.Popen([BIN / "skillbook", "watch", lesson.id, "--notebook", str(notebook)], env=_env(tmp),
-                               cwd=paths.repo_root(), stdout=subprocess.PIPE, text=True, start_new_session=True)
+                               cwd=paths.repo_root(), stdout=subprocess.PIPE, start_new_session=True)
     try:
         done = "exercises pass"
         _read_until(process, done, 300)

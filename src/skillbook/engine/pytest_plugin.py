@@ -101,8 +101,9 @@ def describe_failure(excinfo) -> str:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    """Say which check starts (before its fixtures), for a learner watching a slow check."""
+def pytest_runtest_call(item):
+    """Say which check starts (its fixtures, the notebook's cells among them, are ready), for a
+    learner watching a slow check."""
     path = item.config.stash.get(RESULTS_KEY, None)
     if path is not None:
         exercise, _ = _exercise(item)

@@ -65,6 +65,9 @@ async def check(exercise_id: str) -> float:
     except Exception as exc:  # a check cell must not fail: say why and score 0
         print(f"✗ {exercise.id}  {points}\n    Could not check: {exc}")
         return 0
+    except (asyncio.CancelledError, KeyboardInterrupt):  # the learner stopped it: say so, and stop
+        print(f"Check of {exercise.id} stopped after {running.elapsed():.0f} s: you interrupted it.")
+        raise
     ex = result.exercise(exercise.id)
     lines = exercise_lines(ex, where.name)
     if where.note:

@@ -26,9 +26,12 @@ class Running:
         self.current: dict | None = None
         self.current_since = self.started
         self.finished = 0
+        self.worker_started = False
 
     def __call__(self, event: dict) -> None:
-        if event.get("event") == "running":
+        if event.get("event") == "start":
+            self.worker_started = True
+        elif event.get("event") == "running":
             self.current, self.current_since = event, time.monotonic()
         elif event.get("event") == "check":
             self.finished += 1
@@ -44,12 +47,10 @@ class Running:
         where = f" on {self.database}" if self.database else ""
         head = f"⏳ Checking {self.lesson_id}{where}: {self.elapsed():.0f} s so far"
         if self.current is None:
-            return f"{head}, starting the grader"
+            doing = "running your notebook's cells" if self.worker_started else "starting the grader"
+            return f"{head}; now {doing}"
         what = self.current.get("question") or self.current.get("check", "")
-        doing = f"{self.current.get('exercise')} — {what} ({time.monotonic() - self.current_since:.0f} s)"
-        if not self.finished:
-            doing = f"running your notebook's cells, then {doing}"
-        return f"{head}; now {doing}"
+        return f"{head}; now {self.current.get('exercise')} — {what} ({time.monotonic() - self.current_since:.0f} s)"
 
 
 async def shown_in_notebook(work, running: Running, *, stop=None, after: float = SHOW_AFTER):
