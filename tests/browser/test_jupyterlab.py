@@ -261,9 +261,10 @@ def test_an_unsaved_answer_passes_its_check(exercise_id, lab, browser):
     solution.scroll_into_view_if_needed()
     top, bottom = solution.bounding_box(), check_cell.bounding_box()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    left = max(top["x"] - 80, 0)  # the prompts ([2]:) too
     page.screenshot(path=str(SCREENSHOTS / f"{lesson.dir}-check-unsaved.png"),
-                    clip={"x": 0, "y": max(top["y"] - 60, 0), "width": 1400,
-                          "height": bottom["y"] + bottom["height"] - top["y"] + 80})
+                    clip={"x": left, "y": max(top["y"] - 50, 0), "width": top["x"] + top["width"] + 20 - left,
+                          "height": bottom["y"] + bottom["height"] - top["y"] + 60})
     page.close()
 
 
