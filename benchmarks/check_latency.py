@@ -120,20 +120,21 @@ def kernel_checks(lesson, tmp: Path) -> tuple[float, float]:
     raise AssertionError(f"{lesson.id} has no check cell")
 
 
-def _read_until(process, text: str, seconds: float) -> None:
-    """Read what the process writes until `text` appears (from the pipe itself: a line buffer would
+def read_until(process, text: str, seconds: float) -> str:
+    """What the process writes until `text` appears (read from the pipe itself: a line buffer would
     hide lines that arrived together from select)."""
     seen = ""
     deadline = time.monotonic() + seconds
     while text not in seen:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"watch did not print {text!r}")
+            raise TimeoutError(f"did not see {text!r} in:\n{seen}")
         ready, _, _ = select.select([process.stdout], [], [], 0.5)
         if ready:
             chunk = os.read(process.stdout.fileno(), 65536)
             if not chunk:
-                raise RuntimeError("watch exited")
+                raise RuntimeError(f"the process exited:\n{seen}")
             seen += chunk.decode()
+    return seen
 
 
 def watch_latencies(lesson, tmp: Path, saves: int) -> list[float]:
@@ -143,7 +144,7 @@ def watch_latencies(lesson, tmp: Path, saves: int) -> list[float]:
                                cwd=paths.repo_root(), stdout=subprocess.PIPE, start_new_session=True)
     try:
         done = "exercises pass"
-        _read_until(process, done, 300)
+        read_until(process, done, 300)
         raw = json.loads(notebook.read_text())
         times = []
         for number in range(saves):
@@ -153,7 +154,7 @@ def watch_latencies(lesson, tmp: Path, saves: int) -> list[float]:
             temporary.write_text(json.dumps(raw, indent=1))
             started = time.perf_counter()
             os.replace(temporary, notebook)  # as Jupyter saves: write, then rename over the notebook
-            _read_until(process, done, 300)
+            read_until(process, done, 300)
             times.append(time.perf_counter() - started)
         return times
     finally:

@@ -13,21 +13,27 @@ import sys
 __all__ = ["check", "create_skill", "reflect"]
 
 
-def _reflect_in_one_line(*args, **kwargs):
-    """reflect(), answering bad input (an unknown lesson, an unreadable notebook) in one line."""
+def _in_one_line(reflect):
+    """The notebook's reflect(): bad input (an unknown lesson, a missing, broken or foreign notebook)
+    is answered in one line, and nothing is written."""
+    import functools
+
     from skillbook.course.locate import is_grading
     from skillbook.learner.notebooks import lesson_problem, one_line
-    from skillbook.skill.reflect import reflect
 
-    lesson_id = args[0] if args else kwargs.get("lesson_id", "")
-    try:
-        problem = None if is_grading() else lesson_problem(str(lesson_id), kwargs.get("notebook"))
-        if problem is None:
-            return reflect(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - a notebook cell prints one line, never a traceback
-        problem = one_line(exc)
-    print(f"✗ reflect({lesson_id!r}) wrote nothing: {problem}")
-    return []
+    @functools.wraps(reflect)
+    def reflect_in_one_line(*args, **kwargs):
+        lesson_id = args[0] if args else kwargs.get("lesson_id", "")
+        try:
+            problem = None if is_grading() else lesson_problem(str(lesson_id), kwargs.get("notebook"))
+            if problem is None:
+                return reflect(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a notebook cell prints one line, never a traceback
+            problem = one_line(exc)
+        print(f"✗ reflect({lesson_id!r}) wrote nothing: {problem}")
+        return []
+
+    return reflect_in_one_line
 
 
 def __getattr__(name):
@@ -37,7 +43,9 @@ def __getattr__(name):
 
         return check
     if name == "reflect":
-        return _reflect_in_one_line
+        from skillbook.skill.reflect import reflect
+
+        return _in_one_line(reflect)
     if name == "create_skill":
         from skillbook.skill.folder import create_skill
 

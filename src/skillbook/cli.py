@@ -121,10 +121,12 @@ def _learner_notebook(args, lesson: manifest.Lesson) -> Path:
 def _check_once(notebook: Path, lesson: manifest.Lesson, where, *, fork_server=None):
     """Grade the saved notebook on `where` (a learner's database.Target), saying what runs after 2 s."""
     from skillbook.engine.cache import cached_grade
+    from skillbook.learner.kernel import scratch
     from skillbook.learner.running import Running, shown_in_terminal
 
     with shown_in_terminal(Running(lesson.id, where.name)) as running:
-        return cached_grade(notebook, lesson, database_url=where.url, fork_server=fork_server, on_event=running)
+        return cached_grade(notebook, lesson, database_url=where.url, fork_server=fork_server, on_event=running,
+                            scratch=scratch())
 
 
 def _check(args) -> int:

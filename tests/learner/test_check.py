@@ -1,10 +1,9 @@
 """Does a check cell grade what the learner ran, in a real kernel, without a save, and show a slow check?
 
 The kernel is driven as JupyterLab drives it: every execute request carries the cell's id
-(benchmarks/check_latency.py's Kernel; nbclient sends no cell id).
+(benchmarks/check_latency.py's Kernel, through tests/learner/drive.py; nbclient sends no cell id).
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -14,9 +13,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from skillbook.course import paths
 from tests.builders import lesson_path, submission_from
 from tests.graders.cases.L05 import WRONG
+from tests.learner.drive import Kernel
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -32,13 +31,6 @@ CREATE_TASK = """async def create_task(session: AsyncSession, data: TaskCreate) 
 ENDLESS = "async def create_task(session, data):\n    while True:\n        pass\n"
 
 
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("check_latency", paths.repo_root() / "benchmarks" / "check_latency.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def lesson_kernel(tmp_path):
     """A kernel in a copy of the student's L05 folder, its setup cell run; and the saved cells by id."""
@@ -47,7 +39,7 @@ def lesson_kernel(tmp_path):
     shutil.copy(lesson_path("L05"), notebook)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
     env.update(SKILLBOOK_CACHE_DIR=str(tmp_path / "cache"), SKILLBOOK_SKILL_DIR=str(tmp_path / "skill"))
-    kernel = _benchmark().Kernel(notebook.parent, env)
+    kernel = Kernel(notebook.parent, env)
     cells = {cell["id"]: cell for cell in json.loads(notebook.read_text())["cells"]}
     _, printed = kernel.run(cells["l05-setup"])
     assert "database:" in printed, printed

@@ -1,7 +1,6 @@
 """Does `skillbook watch` check the notebook again when it is saved, and stop at the first failing exercise?"""
 
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -9,21 +8,7 @@ import sys
 import time
 
 from tests.builders import lesson_path, solution_path
-
-
-def _read_until(process, text: str, seconds: float) -> str:
-    """What the process writes until `text` appears (read from the pipe itself: a line buffer would
-    hide lines that arrived together from select)."""
-    seen = ""
-    deadline = time.monotonic() + seconds
-    while text not in seen:
-        assert time.monotonic() < deadline, f"did not see {text!r} in:\n{seen}"
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
-        if ready:
-            chunk = os.read(process.stdout.fileno(), 65536)
-            assert chunk, f"watch exited:\n{seen}"
-            seen += chunk.decode()
-    return seen
+from tests.learner.drive import read_until
 
 
 def _save(source, notebook):
@@ -44,18 +29,18 @@ def test_watch_rechecks_on_save(tmp_path):
                                stdout=subprocess.PIPE, start_new_session=True,
                                env=dict(env, SKILLBOOK_CACHE_DIR=str(tmp_path / "cache")))
     try:
-        first = _read_until(process, "The rest:", 120)
+        first = read_until(process, "The rest:", 120)
         # Only the first failing exercise, with its message and hint; the other one in the summary line.
         assert "0/7 points on SQLite" in first
         assert first.count("What was wrong:") == 1 and first.count("Hint:") == 1
         assert "The rest: of the 1 after it, 0 pass and 1 fail (make check L=L00 lists every one)." in first
         time.sleep(1)  # let the watcher settle; a save during the first check is caught by the mtime check
         _save('{"cells": [', notebook)  # cut short: said in one line, and watch goes on
-        broken = _read_until(process, "Could not check:", 120)
+        broken = read_until(process, "Could not check:", 120)
         assert "not a whole notebook" in broken and "Traceback" not in broken
         time.sleep(1)
         _save(solution_path("L00"), notebook)
-        output = _read_until(process, "7/7 points", 120)
+        output = read_until(process, "7/7 points", 120)
         assert "saved; checking again" in output
         assert "✓ L00 Build your skill: all 2 exercises pass on SQLite" in output
     finally:

@@ -283,19 +283,22 @@ def grade_notebook(
     content: bytes | None = None,
     fork_server: ForkServer | None = None,
     on_event: Callable[[dict], None] | None = None,
+    scratch: Path | None = None,
 ) -> LessonResult:
     """Grade one notebook against its lesson's graders. Raises GradingError only when it cannot grade.
 
     content:     grade these bytes as the notebook, in its folder (what a learner's kernel ran)
     fork_server: grade through this warm server (a learner's kernel keeps its own)
     on_event:    called from another thread with each event the worker writes while it runs
+    scratch:     the folder for the run's files (a learner's check uses memory, /dev/shm: SQLite's
+                 writes are a third of a check's time on a disk)
     """
     notebook = Path(notebook)
     the_lesson = resolve_lesson(notebook, lesson)
     if not notebook.is_file():
         raise GradingError(f"no notebook at {notebook}")
     # In a sandboxed fork server, the one folder the sandbox can write is the server's scratch.
-    scratch = getattr(_server(), "scratch", None)
+    scratch = scratch or getattr(fork_server or _server(), "scratch", None)
     with tempfile.TemporaryDirectory(prefix="skillbook-grade-", dir=scratch) as tmp:
         workdir = Path(tmp)
         copy = _copy_lesson_folder(notebook.resolve(), workdir)

@@ -31,7 +31,7 @@ def _grade(notebook, lesson, content: bytes | None, running: Running, server) ->
         where = database.target()
         running.database = where.name
         result = cached_grade(notebook, lesson, content=content, database_url=where.url,
-                              fork_server=server, on_event=running)
+                              fork_server=server, on_event=running, scratch=kernel.scratch())
         return result, where
 
 

@@ -7,15 +7,18 @@ kernel. From then on:
 - IPython's `pre_run_cell` event records each cell's source, keyed by the cell id JupyterLab sends
   with the execute request, so a check grades what the learner ran, saved or not;
 - a fork server (skillbook.engine.forkserver) imports the grading stack once, in the background,
-  so that a check forks a ready grading process instead of starting Python.
+  so that a check forks a ready grading process instead of starting Python; the check's files
+  (the notebook's copy, its SQLite database) go to memory (scratch(), also used by make check/watch).
 
 Nothing happens outside a kernel, or in a kernel that nbgrader runs to grade (nbclient sends no
 cell ids, so there would be nothing to record anyway).
 """
 
 import atexit
+import os
 import sys
 import threading
+from pathlib import Path
 
 from skillbook.course.locate import is_grading
 from skillbook.engine.forkserver import ForkServer
@@ -76,3 +79,17 @@ def server() -> ForkServer | None:
             _server = ForkServer()
             atexit.register(_server.close)
         return _server
+
+
+def scratch() -> Path | None:
+    """A private folder in memory (/dev/shm) for a check's files, or None where there is none."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        return None
+    folder = shm / f"skillbook-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    mine = folder.stat()
+    return folder if mine.st_uid == os.getuid() and not mine.st_mode & 0o077 else None  # never another user's
