@@ -28,7 +28,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ holds the course builders
 
-from skillbook import manifest  # noqa: E402
+from skillbook.course import manifest  # noqa: E402
 from tests.builders import lesson_path, solution_path, submission_from  # noqa: E402
 from tests.instructor.course import BIN, environment, nbgrader, release  # noqa: E402
 
