@@ -35,7 +35,9 @@ def test_an_unreachable_server_is_said_and_sqlite_used(monkeypatch):
 
 def test_a_database_other_than_postgresql_or_sqlite_is_said(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "mysql+aiomysql://u@h/db")
-    assert "not mysql" in target().note
+    where = target()
+    assert where.url == SQLITE and "mysql" in where.note and "checked on SQLite" in where.note
+    assert "not mysql" in target("mysql+aiomysql://u@h/db").note  # --database-url, not read by taskflow
 
 
 @needs_postgres
@@ -45,6 +47,17 @@ def test_postgresql_is_used_when_the_role_may_create_databases(monkeypatch):
     where = target()
     assert where.name == "PostgreSQL" and where.note is None
     assert make_url(where.url).database == make_url(POSTGRES_URL).database  # the scratch database is made from it
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_a_hosted_style_url_with_tls_is_used(monkeypatch):
+    """A provider's URL (sslmode=require&channel_binding=require), which taskflow rewrites as L02 teaches:
+    does the check reach the server with it (over TLS when the server offers it)?"""
+    base = make_url(POSTGRES_URL).set(drivername="postgresql")
+    monkeypatch.setenv("DATABASE_URL", base.render_as_string(hide_password=False) + "?sslmode=prefer&channel_binding=prefer")
+    where = target()
+    assert where.name == "PostgreSQL" and where.note is None, where.note
 
 
 @pytest.fixture

@@ -19,7 +19,10 @@ def backend(url: str | None) -> str:
 
 
 def _asyncpg_dsn(url) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    query = dict(url.query)
+    if "ssl" in query:  # SQLAlchemy's asyncpg URL says ssl=require (taskflow writes it so); a DSN says sslmode=
+        query["sslmode"] = query.pop("ssl")
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 async def _admin(base, sql: str) -> None:
