@@ -1,8 +1,8 @@
 """The one command: learner commands at the top level, author commands under `dev`.
 
-    skillbook check L05                 check your lessons/ notebook, in words, with hints
-    skillbook watch L05                 check again on every save
-    skillbook hint L05.create_task      the next hint (--all for every hint)
+    skillbook check L05                 check your lessons/ notebook, in words, with hints, on your database
+    skillbook watch L05                 check again on every save: the first failing exercise, the rest in a line
+    skillbook hint L05.create_task      hints up to --level N (--all for every hint)
     skillbook progress                  every lesson's points and reflect, and a chart
     skillbook grade PATH [--json]       grade any notebook (instructors, CI)
     skillbook grade-class [--course DIR] [--jobs N] [--lesson L05 ...]   grade every submission into the gradebook
