@@ -6,12 +6,12 @@ When their role may not create databases, or the server cannot be reached, the c
 grades on SQLite. Without DATABASE_URL (or with a SQLite one) it grades on a fresh SQLite file.
 """
 
-import asyncio
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from skillbook.engine.databases import _asyncpg_dsn, _wait
 
 SQLITE = "sqlite+aiosqlite://"  # "a fresh SQLite file" to the engine: every check gets its own
 
@@ -35,32 +35,12 @@ def learner_url() -> str:
 async def _role_may_create(url) -> bool:
     import asyncpg
 
-    from skillbook.engine.databases import _asyncpg_dsn
-
     conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=5)
     try:
         return bool(await conn.fetchval(
             "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"))
     finally:
         await conn.close()
-
-
-def _ask(url) -> bool:
-    """Run the question in a thread of its own: the caller may be inside a running event loop (a kernel)."""
-    answer: dict = {}
-
-    def run() -> None:
-        try:
-            answer["value"] = asyncio.run(_role_may_create(url))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            answer["error"] = exc
-
-    thread = threading.Thread(target=run, name="skillbook-database-check")
-    thread.start()
-    thread.join()
-    if "error" in answer:
-        raise answer["error"]
-    return answer["value"]
 
 
 def target(explicit: str | None = None) -> Target:
@@ -82,7 +62,7 @@ def target(explicit: str | None = None) -> Target:
     key = url.render_as_string(hide_password=False)
     if key not in _may_create:
         try:
-            _may_create[key] = _ask(url)
+            _may_create[key] = _wait(_role_may_create(url))
         except Exception as exc:  # noqa: BLE001 - any failure to connect: say it and grade on SQLite
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
             return Target(SQLITE, "SQLite", f"could not reach {where} ({first}); checked on SQLite")
