@@ -3,7 +3,10 @@
 #   make test       the kit's whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
 #   make check L=L05, make watch L=L05, make hint E=L05.create_task LEVEL=2, make progress,
 #   make export-skill [DEST=dir]
+#   make runs L=L05 does your lesson notebook run from the top in a fresh kernel? (nbval)
 #   make lessons    regenerate lessons/ from solutions/ with nbgrader (instructors)
+#   make nbval-record  re-record the expected outputs of the solutions' # NBVAL_CHECK_OUTPUT cells
+#                   (SQLite, and PostgreSQL when TEST_DATABASE_URL is set; L=L05 for one lesson)
 #   make autograde  grade every submitted/<student>/<lesson>/ notebook into the gradebook, in parallel
 #                   (instructors; COURSE_DIR=dir, default this repository; JOBS=n; GRADE_ARGS="--lesson L05")
 #   make feedback   feedback/<student>/<lesson>/<lesson>.html from those results (no grader source)
@@ -22,7 +25,7 @@ LESSON_DIRS := $(notdir $(wildcard solutions/L*))
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 COURSE := $(if $(COURSE_DIR),--course $(COURSE_DIR))
 
-.PHONY: setup lab test check watch hint progress lessons autograde feedback grades export-skill verify-skill dev-check lock clean
+.PHONY: setup lab test check watch runs hint progress lessons nbval-record autograde feedback grades export-skill verify-skill dev-check lock clean
 
 setup: $(STAMP)
 
@@ -53,6 +56,10 @@ watch: setup
 	@test -n "$(L)" || { echo "usage: make watch L=L05"; exit 2; }
 	@$(BIN)/skillbook watch $(L)
 
+runs: setup
+	@test -n "$(L)" || { echo "usage: make runs L=L05"; exit 2; }
+	$(BIN)/skillbook runs $(L)
+
 hint: setup
 	@test -n "$(E)" || { echo "usage: make hint E=L05.create_task [LEVEL=2]"; exit 2; }
 	@$(BIN)/skillbook hint $(E) $(if $(LEVEL),--level $(LEVEL))
@@ -60,6 +67,9 @@ hint: setup
 lessons: setup
 	@for lesson in $(LESSON_DIRS); do \
 		$(BIN)/nbgrader generate_assignment $$lesson --force --log-level=WARN || exit 1; done
+
+nbval-record: setup
+	$(BIN)/skillbook dev record-outputs $(L)
 
 autograde: setup
 	$(BIN)/skillbook grade-class $(COURSE) $(if $(JOBS),--jobs $(JOBS)) $(GRADE_ARGS)

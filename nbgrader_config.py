@@ -16,6 +16,8 @@ c.CourseDirectory.source_directory = str(here / "solutions")
 # SKILLBOOK_RELEASE_DIR lets the tests generate a release elsewhere and compare it with lessons/.
 c.CourseDirectory.release_directory = os.environ.get("SKILLBOOK_RELEASE_DIR", str(here / "lessons"))
 c.CourseDirectory.db_url = "sqlite:///" + str(Path(c.CourseDirectory.root) / "gradebook.db")
+# The expected outputs on PostgreSQL beside a solution (skillbook.course.expected) are not for learners.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.postgres.json"]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 # Checks grade the notebook in a fresh process; give them time on a slow machine.
 c.ExecutePreprocessor.timeout = 300

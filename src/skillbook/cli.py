@@ -2,6 +2,7 @@
 
     skillbook check L05                 check your lessons/ notebook, in words, with hints, on your database
     skillbook watch L05                 check again on every save: the first failing exercise, the rest in a line
+    skillbook runs L05                  does your notebook run from the top in a fresh kernel? (nbval)
     skillbook hint L05.create_task      hints up to --level N (--all for every hint)
     skillbook progress                  every lesson's points and reflect, and a chart
     skillbook grade PATH [--json]       grade any notebook (instructors, CI)
@@ -12,6 +13,7 @@
     skillbook verify-skill [DIR]        check a skill against the skill rules
     skillbook export-skill              verify, install for Claude Code, build dist/*.skill
     skillbook dev check                 course.toml, notebooks and graders agree
+    skillbook dev record-outputs [L05 ...]   re-record the solutions' expected outputs (# NBVAL_CHECK_OUTPUT cells)
 """
 
 import argparse
@@ -122,7 +124,7 @@ def _check_once(notebook: Path, lesson: manifest.Lesson, where, *, fork_server=N
     """Grade the saved notebook on `where` (a learner's database.Target), saying what runs after 2 s."""
     from skillbook.engine.cache import cached_grade
     from skillbook.learner.kernel import scratch
-    from skillbook.learner.running import Running, shown_in_terminal
+    from skillbook.learner.report import Running, shown_in_terminal
 
     with shown_in_terminal(Running(lesson.id, where.name)) as running:
         return cached_grade(notebook, lesson, database_url=where.url, fork_server=fork_server, on_event=running,
@@ -167,6 +169,28 @@ def _watch(args) -> int:
 
         watch(notebook, check, stop_event=args.stop_event)
     return 0
+
+
+def _runs(args) -> int:
+    import nbformat
+
+    from skillbook.learner.runs import RunError, runs_lesson
+
+    lesson = _lesson(args.lesson)
+    notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
+    if not notebook.is_file():
+        raise Usage(f"no notebook at {notebook}")
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:  # nbformat says what is wrong, in one line, whatever the breakage
+        raise Usage(f"cannot read {notebook}: {str(exc).splitlines()[0]}") from None
+    print(f"Running {notebook.name} from the top in a fresh kernel...", flush=True)
+    try:
+        text, ok = runs_lesson(lesson, notebook, nb, args.database_url)
+    except RunError as exc:
+        raise Usage(str(exc)) from None
+    print(text)
+    return 0 if ok else 1
 
 
 def _hint(args) -> int:
@@ -221,6 +245,8 @@ def _export_skill(args) -> int:
     print(f"Packaged it as {done['package']} (verified from the zip)")
     if done["package_backup"]:
         print(f"  the older package is backed up in {done['package_backup']}")
+    for warning in done["warnings"]:
+        print(f"  warning: {warning}")
     return 0
 
 
@@ -266,6 +292,51 @@ def _dev_check(args) -> int:
     return 1 if found else 0
 
 
+def _dev_record_outputs(args) -> int:
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nbformat
+
+    from skillbook.course import expected
+    from skillbook.engine.databases import backend
+    from skillbook.learner.runs import RunError, left_out, run_in_scratch
+
+    chosen = [_lesson(name) for name in args.lesson] or list(manifest.lessons().values())
+    notebooks = {lesson.id: nbformat.read(expected.solution_path(lesson), as_version=4) for lesson in chosen}
+    chosen = [lesson for lesson in chosen if expected.checked_cells(notebooks[lesson.id])]
+    postgres = args.database_url or os.environ.get("TEST_DATABASE_URL")
+    urls = [None, postgres] if postgres else [None]
+    if not postgres:
+        print("PostgreSQL: not recorded (set TEST_DATABASE_URL); its expected outputs stay as they are.")
+
+    def fresh_run(lesson, url):
+        nb = notebooks[lesson.id]
+        return run_in_scratch(nb, lesson, database_url=url, skip=left_out(nb, checks=True), compare=False)
+
+    failed = 0
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each run is a kernel in a child process
+        pending = {lesson.id: {backend(url): pool.submit(fresh_run, lesson, url) for url in urls}
+                   for lesson in chosen}
+        for lesson in chosen:
+            try:
+                runs = {db: future.result() for db, future in pending[lesson.id].items()}
+            except RunError as exc:
+                raise Usage(str(exc)) from None
+            broken = [(db, r) for db, results in runs.items() for r in results if r.outcome == "failed"]
+            for db, r in broken:
+                print(f"{lesson.id} on {db}: cell {r.cell_id} failed ({r.ename or r.problem}: {r.evalue.splitlines()[0] if r.evalue else ''})")
+            if broken:
+                print(f"{lesson.id}: nothing recorded; fix the notebook first.")
+                failed += 1
+                continue
+            outputs = {db: {r.cell_id: r.outputs for r in results} for db, results in runs.items()}
+            changed = expected.record(lesson, outputs["sqlite"], outputs.get("postgresql"))
+            count = len(expected.checked_cells(notebooks[lesson.id]))
+            print(f"{lesson.id}: {count} checked cells; " + (f"updated {', '.join(changed)}" if changed else "nothing changed"), flush=True)
+    return 1 if failed else 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that answers a bad command line in one line (not its usage block)."""
 
@@ -288,6 +359,12 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--notebook")
     w.add_argument("--database-url")
     w.set_defaults(run=_watch, stop_event=None)
+
+    r = sub.add_parser("runs", help="run your notebook from the top in a fresh kernel and say which cells fail")
+    r.add_argument("lesson", help="L05 or L05_crud")
+    r.add_argument("--notebook", help="another copy of the lesson's notebook")
+    r.add_argument("--database-url", help="run the lesson on this database (default: DATABASE_URL, else SQLite)")
+    r.set_defaults(run=_runs)
 
     h = sub.add_parser("hint", help="hints for an exercise, one at a time")
     h.add_argument("exercise", help="for example L05.create_task")
@@ -348,6 +425,10 @@ def parser() -> argparse.ArgumentParser:
     dsub = d.add_subparsers(dest="dev_command", required=True)
     dc = dsub.add_parser("check", help="course.toml, notebooks and graders agree")
     dc.set_defaults(run=_dev_check)
+    dr = dsub.add_parser("record-outputs", help="re-record the expected outputs of the solutions' # NBVAL_CHECK_OUTPUT cells")
+    dr.add_argument("lesson", nargs="*", help="L05 ... (default: every lesson)")
+    dr.add_argument("--database-url", help="the PostgreSQL server to record on (default: TEST_DATABASE_URL)")
+    dr.set_defaults(run=_dev_record_outputs)
     return p
 
 

@@ -119,8 +119,8 @@ def test_every_lesson_follows_its_own_checklist(lesson_id):
     lesson = manifest.lesson(lesson_id)
     assert lesson.checks, f"{lesson_id} has no [[lesson.check]] in course.toml"
     sources = {"solution": _lesson_code(lesson)}
-    if lesson.example:
-        sources["example"] = (paths.repo_root() / "reflections" / "examples" / lesson.example).read_text()
+    if lesson.examples:  # a lesson's example may be two files (L09): the checklist applies to them together
+        sources["example"] = "\n".join((paths.reflections_dir() / "examples" / name).read_text() for name in lesson.examples)
     for name, source in sources.items():
         error, findings = check_source(source, list(lesson.checks))
         assert error is None, (name, error)

@@ -9,8 +9,7 @@ import pytest
 from skillbook.course import manifest
 from skillbook.engine.results import ExerciseResult, LessonResult
 from skillbook.learner.hint import HintLevelError, hint_lines
-from skillbook.learner.report import first_failure_text, lesson_text
-from skillbook.learner.running import Running, shown_in_terminal
+from skillbook.learner.report import Running, first_failure_text, lesson_text, shown_in_terminal
 
 
 def _result(*passed: bool) -> LessonResult:

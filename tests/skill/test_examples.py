@@ -1,138 +1,89 @@
-"""The skill template's examples: each main() runs on SQLite, and on PostgreSQL with TEST_DATABASE_URL."""
+"""The lessons' example programs in reflections/examples/: complete and standalone, still whole with any of
+their exercises left out (what a learner whose code did not pass gets), and, filled with the solutions' code,
+runnable on PostgreSQL too."""
 
-from __future__ import annotations
-
-import asyncio
-import importlib.util
+import ast
 import os
+import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-from types import ModuleType
 
 import pytest
-import pytest_asyncio
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES_DIR = REPO / "skill_template" / "relational-db-agent" / "examples"
-EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+from skillbook.course import manifest, paths
+from skillbook.engine.databases import isolated_database
+from skillbook.skill import example
+from tests.conftest import POSTGRES_URL
+
+TEMPLATES = sorted((paths.reflections_dir() / "examples").glob("*.py"))
 
 
-def load_example(path: Path) -> ModuleType:
-    """Import an example by path under a unique name, writing no __pycache__ into the template."""
-    name = f"skill_example_{path.stem}_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    previous = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = previous
-    return module
+def _run(path, cwd, database_url=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return subprocess.run([sys.executable, "-W", "error", str(path)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
 
 
-def test_there_are_examples() -> None:
-    assert {p.name for p in EXAMPLES} >= {
-        "engine_and_session.py", "relationships_selectinload.py", "transfer_credits.py"
-    }
+def test_every_lesson_has_its_examples():
+    named = {name for lesson in manifest.lessons().values() for name in lesson.examples}
+    assert named == {p.name for p in TEMPLATES}
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_example_shape(path: Path) -> None:
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_example_is_a_complete_standalone_program(path):
+    """A docstring saying how to run it, `async def main()`, a __main__ guard, no course imports, no private registry."""
     source = path.read_text(encoding="utf-8")
-    assert "async def main() -> None:" in source
+    tree = ast.parse(source)
+    assert f"Run: python examples/{path.name}" in ast.get_docstring(tree)
+    assert any(isinstance(n, ast.AsyncFunctionDef) and n.name == "main" for n in tree.body)
     assert source.rstrip().endswith('if __name__ == "__main__":\n    asyncio.run(main())')
-    assert "sqlite+aiosqlite://" in source and 'os.environ' in source
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.split(".")[0] in ("taskflow", "skillbook")}
+    assert "registry(" not in source
+    assert example.exercises_in(source, path.name), "an example shows at least one exercise"
 
 
-def test_examples_import_together_without_touching_sqlmodel_metadata() -> None:
-    before = set(SQLModel.metadata.tables)
-    modules = [load_example(path) for path in EXAMPLES]
-    assert set(SQLModel.metadata.tables) == before
-    seen: set[str] = set()
-    for module in modules:
-        tables = set(module.Base.metadata.tables)
-        assert tables, module.__name__
-        assert not tables & seen, f"{module.__name__} reuses table names {tables & seen}"
-        seen |= tables
-    # Importing the same file twice works too (fresh registry per import).
-    load_example(EXAMPLES[0])
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-async def test_example_runs_on_sqlite(path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    module = load_example(path)
-    await asyncio.wait_for(module.main(), timeout=60)
-    out = capsys.readouterr().out
-    assert len(out.splitlines()) >= 3, out
-
-
-@pytest_asyncio.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    if not TEST_DATABASE_URL:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    base = make_url(TEST_DATABASE_URL)
-    name = f"skill_example_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
+@pytest.mark.xdist_group("grown_skill")
 @pytest.mark.postgres
-@pytest.mark.asyncio
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-async def test_example_runs_on_postgresql(path: Path, postgres_url: str, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    module = load_example(path)
-    await asyncio.wait_for(module.main(), timeout=60)
-    out = capsys.readouterr().out
-    assert "postgresql" in out or len(out.splitlines()) >= 3, out
-    # The example dropped everything it created.
-    engine = create_async_engine(postgres_url)
-    try:
-        async with engine.connect() as conn:
-            left = await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-            assert left.scalars().all() == []
-    finally:
-        await engine.dispose()
+@pytest.mark.skipif(not POSTGRES_URL, reason="set TEST_DATABASE_URL to run on PostgreSQL")
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_grown_example_runs_on_postgresql(path, grown_skill, tmp_path):
+    """The examples a learner who solved every lesson gets (verify ran them on SQLite): do they run on PostgreSQL,
+    warnings as errors?"""
+    with isolated_database(POSTGRES_URL, tmp_path) as url:
+        done = _run(grown_skill["L09"] / "examples" / path.name, tmp_path, url)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(done.stdout.splitlines()) >= 3, done.stdout
 
 
-@pytest.mark.asyncio
-async def test_transfer_example_behaviour_on_sqlite(monkeypatch, capsys) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    module = load_example(EXAMPLES_DIR / "transfer_credits.py")
-    await module.main()
-    out = capsys.readouterr().out
-    assert "after transfer of 30: {'planner': 70, 'coder': 50}" in out
-    assert "CHECK credits >= 0 rejected a negative balance" in out
-    # The savepoint recipe works: a rolled-back batch leaves balances unchanged.
-    assert "batch rolled back as a whole: {'planner': 70, 'coder': 10}" in out
+@pytest.mark.parametrize("lesson", list(manifest.lessons().values()), ids=lambda lesson: lesson.id)
+def test_example_stands_without_any_exercise(lesson):
+    """With every exercise left out, and with each one alone, do the programs still hang together?"""
+    templates = {name: (paths.reflections_dir() / "examples" / name).read_text(encoding="utf-8") for name in lesson.examples}
+    regions = [e for text in templates.values() for e in example.exercises_in(text)]
+    assert sorted(regions) == sorted(e.id for e in lesson.exercises if not e.frontmatter)
+    for exercise_id in regions:  # alone: in the example, or left out for a reason (L03.schemas needs L03.models)
+        name = next(n for n, text in templates.items() if exercise_id in example.exercises_in(text))
+        piece = example.learner_piece(exercise_id, _course_code(templates, exercise_id), templates[name])
+        built = example.build(templates, {exercise_id: piece}, run=False)
+        assert built.included == [exercise_id] or list(built.left_out) == [exercise_id]
+    assert example.build(templates, {}, run=False).included == []
 
 
-@pytest.mark.asyncio
-async def test_relationships_example_counts_statements(monkeypatch, capsys) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    module = load_example(EXAMPLES_DIR / "relationships_selectinload.py")
-    await module.main()
-    out = capsys.readouterr().out
-    assert "N+1 loop: 6 statements for 5 projects" in out
-    assert "selectinload: 2 statements" in out
-    assert "joinedload: 1 statement" in out
-    assert "0 orphans" in out
+def _course_code(templates, exercise_id) -> str:
+    for name, text in templates.items():
+        for part in example.segments(text, name):
+            if part.kind == "exercise" and part.exercises[0] == exercise_id:
+                return "\n".join(part.lines)
+    raise KeyError(exercise_id)
+
+
+@pytest.mark.xdist_group("grown_skill")
+def test_the_grown_migrate_goes_down_and_up(grown_skill, tmp_path):
+    """The skill says migrate() moves a database either way: does the grown example show it (head, 0001, base, head)?"""
+    done = _run(grown_skill["L09"] / "examples" / "migrations.py", tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for target, revision in (("head", "0002"), ("0001", "0001"), ("base", "None"), ("head", "0002")):
+        assert f"migrate to {target}: the database is at {revision}" in done.stdout

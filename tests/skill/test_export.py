@@ -78,3 +78,14 @@ def test_template_passes_verify_skill():
     done = subprocess.run([sys.executable, "-m", "skillbook", "verify-skill", str(paths.template_dir())],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_export_warns_about_empty_rules_and_lessons_not_reflected(skill, tmp_path, capsys):
+    """Does `make export-skill` name the lessons whose "My rules" are empty, and those not reflected yet?"""
+    from skillbook.skill.reflect import reflect
+    from tests.builders import solution_path
+
+    reflect("L00", notebook=solution_path("L00"), skill=skill, quiet=True)
+    done = export_skill(skill, tmp_path / "skills" / "relational-db-agent", tmp_path / "dist")
+    assert any("your rules are empty in L00:" in w for w in done["warnings"]), done["warnings"]
+    assert any(w.startswith("not reflected yet: L01, L02") for w in done["warnings"]), done["warnings"]

@@ -17,12 +17,13 @@ Checks:
   angle brackets;
 - every relative markdown link in every .md file points at an existing file inside the skill;
 - every ```python fenced block in every .md file parses;
-- every examples/*.py compiles and, unless --no-run-examples, runs with this Python in under 60
-  seconds and exits 0, with DATABASE_URL removed from its environment;
+- every examples/*.py compiles, imports no course code (taskflow, skillbook) and, unless
+  --no-run-examples, runs with this Python in under 60 seconds and exits 0, with DATABASE_URL
+  removed from its environment;
 - no credentials in any text file (passwords in URLs or literals, cloud/API keys, private keys);
   obvious placeholders such as user:password@, USER:PASSWORD, ${DB_PASSWORD} or **** are fine;
 - no caches, databases or .env files inside the folder;
-- the SKILL.md body is under 500 lines;
+- the SKILL.md body is at most 150 lines, and no file outside scripts/ is over 300 lines;
 - skillbook managed markers are balanced: every <!-- skillbook:X:begin --> is followed by its
   <!-- skillbook:X:end --> before any other block starts.
 
@@ -57,7 +58,9 @@ RESERVED_WORDS = ("anthropic", "claude")
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024
 MAX_COMPATIBILITY = 500
-MAX_BODY_LINES = 500
+MAX_BODY_LINES = 150
+MAX_FILE_LINES = 300  # scripts/ aside: tools, not text an agent reads
+COURSE_MODULES = ("taskflow", "skillbook")
 EXAMPLE_TIMEOUT_S = 60
 MAX_SCANNED_BYTES = 2_000_000
 PYTHON_LANGUAGES = {"python", "py", "python3"}
@@ -546,10 +549,19 @@ def _check_examples(skill_dir: Path, problems: Problems, run: bool) -> None:
             problems.add(example, 1, "example is not readable UTF-8 text")
             continue
         try:
-            compile(source, str(example), "exec", dont_inherit=True)
+            tree = ast.parse(source, str(example))
         except SyntaxError as exc:
             problems.add(example, exc.lineno or 1, f"example does not compile: {exc.msg}")
             continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            if any(module.split(".")[0] in COURSE_MODULES for module in modules):
+                problems.add(example, node.lineno, "example imports course code (taskflow, skillbook); it must stand on its own")
         if not run:
             continue
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
@@ -594,8 +606,8 @@ def verify(skill_dir: Path, run_examples: bool = True) -> list[str]:
         closing = _check_frontmatter(skill_dir, skill_md, text, problems)
         if closing is not None:
             body_lines = len(text.splitlines()) - closing - 1
-            if body_lines >= MAX_BODY_LINES:
-                problems.add(skill_md, closing + 2, f"SKILL.md body has {body_lines} lines; keep it under {MAX_BODY_LINES} and move details to references/")
+            if body_lines > MAX_BODY_LINES:
+                problems.add(skill_md, closing + 2, f"SKILL.md body has {body_lines} lines; keep it to {MAX_BODY_LINES} and move details to references/")
 
     entries = _walk(skill_dir)
     for path in entries:
@@ -607,6 +619,9 @@ def verify(skill_dir: Path, run_examples: bool = True) -> list[str]:
         if text is None:
             continue
         _check_secrets(path, text, problems)
+        lines = text.count("\n") + (not text.endswith("\n") and bool(text))
+        if lines > MAX_FILE_LINES and "scripts" not in path.relative_to(skill_dir).parts:
+            problems.add(path, MAX_FILE_LINES + 1, f"{lines} lines; keep a file to {MAX_FILE_LINES} (split it, or move detail out)")
         if path.suffix.lower() == ".md":
             blocks, prose, unclosed = _scan_markdown(text)
             if unclosed is not None:

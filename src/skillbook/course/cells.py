@@ -10,6 +10,8 @@ SKIP_GRADING = "skip-grading"
 REFLECT = "reflect"
 LEARNING_SPEC = "learning-spec"
 GAPS = "gaps"
+MY_RULES = "my-rules"
+CHECK_OUTPUT = "# NBVAL_CHECK_OUTPUT"  # first line of a demo whose printed output is the point of the lesson
 
 
 def tags(cell: NotebookNode) -> set[str]:
@@ -64,3 +66,20 @@ def is_learning_spec(cell: NotebookNode) -> bool:
 
 def is_gaps(cell: NotebookNode) -> bool:
     return cell.get("cell_type") == "markdown" and GAPS in tags(cell)
+
+
+def is_my_rules(cell: NotebookNode) -> bool:
+    """The learner's own rules for the lesson (markdown, never graded), which Reflect carries into the skill."""
+    return cell.get("cell_type") == "markdown" and MY_RULES in tags(cell)
+
+
+def is_output_checked(cell: NotebookNode) -> bool:
+    """A demo whose printed output nbval compares with the expected output kept in solutions/."""
+    # nbval's own reading: any comment line saying NBVAL_CHECK_OUTPUT (the course writes it first).
+    comments = [line.strip().lstrip("#").strip() for line in _source(cell).splitlines() if line.strip().startswith("#")]
+    return is_code(cell) and "NBVAL_CHECK_OUTPUT" in comments
+
+
+def _source(cell: NotebookNode) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source

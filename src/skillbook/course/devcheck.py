@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 
 import nbformat
 
@@ -23,9 +24,13 @@ def _notebook_problems(lesson, path) -> list[str]:
     if not path.exists():
         return [f"{path}: missing"]
     nb = nbformat.read(path, as_version=4)
+    kept = path.is_relative_to(paths.solutions_dir())  # a solution's marked demos keep their expected output
     for number, cell in enumerate(nb.cells, 1):
         if cells.is_code(cell) and (cell.get("outputs") or cell.get("execution_count")):
-            problems.append(f"{path}: cell {number} has outputs; commit notebooks without outputs")
+            if not (kept and cells.is_output_checked(cell)):
+                problems.append(f"{path}: cell {number} has outputs; commit notebooks without outputs")
+        elif kept and cells.is_output_checked(cell):
+            problems.append(f"{path}: cell {number} is marked NBVAL_CHECK_OUTPUT but keeps no output: run make nbval-record")
     by_id = {cells.grade_id(c): c for c in nb.cells if cells.grade_id(c)}
     for exercise in lesson.exercises:
         if exercise.grade_id not in by_id or not cells.is_solution(by_id[exercise.grade_id]):
@@ -41,6 +46,8 @@ def _notebook_problems(lesson, path) -> list[str]:
             problems.append(f'{path}: {exercise.check_grade_id} should call check("{exercise.id}")')
     if not any(cells.is_reflect(c) for c in nb.cells):
         problems.append(f"{path}: no cell tagged reflect")
+    if not any(cells.is_my_rules(c) for c in nb.cells):
+        problems.append(f"{path}: no \"My rules\" cell (a markdown cell tagged my-rules, just before the Reflect section)")
     return problems
 
 
@@ -60,9 +67,11 @@ def problems() -> list[str]:
         for exercise in lesson.exercises:
             if not exercise.hints:
                 found.append(f"course.toml: {exercise.id} has no hints")
-        if lesson.example and not (paths.reflections_dir() / "examples" / lesson.example).exists():
-            found.append(f"course.toml: {lesson.id}'s example {lesson.example} is not in reflections/examples/")
-        for feed in lesson.feeds:
-            if not (paths.template_dir() / feed).exists():
-                found.append(f"course.toml: {lesson.id} feeds {feed}, which the skill template lacks")
+        for name in lesson.examples:
+            if not (paths.reflections_dir() / "examples" / name).exists():
+                found.append(f"course.toml: {lesson.id}'s example {name} is not in reflections/examples/")
+        if not (paths.reflections_dir() / f"{lesson.id}.md").exists():
+            found.append(f"reflections/{lesson.id}.md is missing: the rules {lesson.id}'s Reflect writes into the skill")
+        if len(lesson.feeds) != 1 or not re.fullmatch(r"references/[a-z0-9-]+\.md", lesson.feeds[0]):
+            found.append(f"course.toml: {lesson.id} must feed exactly one references/<topic>.md (it feeds {list(lesson.feeds)})")
     return found

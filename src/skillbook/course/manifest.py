@@ -6,8 +6,10 @@ Fields (format_version 1):
     id          "L05"                 the lesson's id, also the prefix of its exercise ids
     dir         "L05_crud"            folder and notebook name in lessons/ and solutions/
     title       "Async CRUD"
-    feeds       ["references/x.md"]   skill files whose managed block this lesson's reflect writes
-    example     "x.py"                optional: reflections/examples/<file>, copied into the skill's examples/
+    feeds       ["references/x.md"]   the skill's reference file whose managed block this lesson's reflect writes
+    example     "x.py" or ["a.py", "b.py"]
+                                      reflections/examples/<file>: the lesson's example program, which reflect
+                                      writes into the skill's examples/ with the learner's passing code
 
     [[lesson.exercise]]
     id          "L05.create_task"     <lesson>.<name>
@@ -76,7 +78,7 @@ class Lesson:
     dir: str
     title: str
     feeds: tuple[str, ...] = ()
-    example: str | None = None
+    examples: tuple[str, ...] = ()
     exercises: tuple[Exercise, ...] = field(default=())
     checks: tuple[Rule, ...] = field(default=())
 
@@ -129,7 +131,7 @@ def parse(text: str) -> dict[str, Lesson]:
             dir=raw["dir"],
             title=raw["title"],
             feeds=tuple(raw.get("feeds", ())),
-            example=raw.get("example"),
+            examples=tuple([raw["example"]] if isinstance(raw.get("example"), str) else raw.get("example", ())),
             exercises=tuple(exercises),
             checks=tuple(Rule.from_data(check) for check in raw.get("check", [])),
         )

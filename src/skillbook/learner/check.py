@@ -18,8 +18,7 @@ from skillbook.course import manifest
 from skillbook.course.locate import lesson_notebook
 from skillbook.engine.results import LessonResult
 from skillbook.learner import database, kernel, notebooks
-from skillbook.learner.report import exercise_lines
-from skillbook.learner.running import Running, shown_in_notebook
+from skillbook.learner.report import Running, exercise_lines, shown_in_notebook
 
 _one_at_a_time = threading.Lock()  # the kernel's grading server grades one notebook at a time
 

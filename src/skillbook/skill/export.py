@@ -10,9 +10,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from skillbook.course import paths
-from skillbook.skill.folder import IGNORED
-from skillbook.skill.verify import verify_skill
+from skillbook.course import manifest, paths
+from skillbook.skill.folder import IGNORED, block_body
+from skillbook.skill.verify import repeated_blocks, verify_skill
 
 FORBIDDEN_PARTS = {"__pycache__", ".ipynb_checkpoints", ".env", ".git", ".DS_Store"}
 FORBIDDEN_SUFFIXES = (".pyc", ".db", ".sqlite", ".sqlite3")
@@ -83,6 +83,28 @@ def check_package(target: Path) -> list[str]:
     return problems
 
 
+def warnings(skill: Path) -> list[str]:
+    """What is worth fixing but does not stop an export: empty "My rules", blocks repeated across files."""
+    from skillbook.skill.reflect import NO_RULES
+
+    empty, missing = [], []
+    for lesson in manifest.lessons().values():
+        reference = skill / lesson.feeds[0]
+        body = block_body(reference.read_text(encoding="utf-8"), lesson.id) if reference.exists() else None
+        if body is None:
+            missing.append(lesson.id)
+        elif NO_RULES in body:
+            empty.append(lesson.id)
+    found = []
+    if empty:
+        found.append(f"your rules are empty in {', '.join(empty)}: write them in each lesson's \"My rules\" cell, "
+                     "save, and run its Reflect cell again")
+    if missing:
+        found.append(f"not reflected yet: {', '.join(missing)}")
+    found += [f"repeated block: {where}: point to one place instead" for where in repeated_blocks(skill)]
+    return found
+
+
 def export_skill(skill: Path | None = None, dest: Path | None = None, dist: Path | None = None) -> dict:
     """Stage a clean copy (no caches, databases, .env), verify it, install it, zip it, verify the zip."""
     skill = Path(skill) if skill else paths.skill_dir()
@@ -103,4 +125,4 @@ def export_skill(skill: Path | None = None, dest: Path | None = None, dist: Path
     if problems:
         raise ExportError(f"{target} did not pass verification after zipping:\n" + "\n".join(f"  {p}" for p in problems))
     return {"installed": dest, "installed_backup": installed_backup, "package": target,
-            "package_backup": zip_backup, "left_out": left_out}
+            "package_backup": zip_backup, "left_out": left_out, "warnings": warnings(skill)}

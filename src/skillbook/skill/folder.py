@@ -7,12 +7,19 @@ Everything skillbook writes into a skill file goes between markers that belong t
     <!-- skillbook:L05:end -->
 
 Text outside the markers is the learner's and is never changed. Writes are atomic.
+
+Beside the skill (never inside it, so it is never exported), `.skillbook/` remembers a digest of
+every file skillbook wrote and keeps backups: a file that no longer matches what skillbook wrote
+(the learner edited it) is copied to `.skillbook/backups/<time>/` before skillbook replaces it.
 """
 
+import hashlib
 import json
 import re
 import shutil
 import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillbook.course import paths
@@ -102,6 +109,47 @@ def _tree(folder: Path) -> str:
     return "\n".join(lines)
 
 
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class SkillState:
+    """What skillbook last wrote into one skill: a digest per file, and the lessons reflected."""
+
+    path: Path
+    files: dict[str, str] = field(default_factory=dict)
+    reflected: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, skill: Path) -> "SkillState":
+        path = Path(skill).parent / ".skillbook" / f"{Path(skill).name}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(path, dict(data.get("files", {})), list(data.get("reflected", [])))
+        except (OSError, ValueError, AttributeError):
+            return cls(path)
+
+    def save(self) -> None:
+        from skillbook.files import atomic_write
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, json.dumps({"files": self.files, "reflected": sorted(set(self.reflected))}, indent=1))
+
+    def is_ours(self, relative: str, text: str) -> bool:
+        """Whether `text` is exactly what skillbook last wrote to that file."""
+        return self.files.get(relative) == digest(text)
+
+
+def backup(skill: Path, relative: str, stamp: str | None = None) -> Path:
+    """Copy a skill file to .skillbook/backups/<stamp>/ beside the skill; returns the copy."""
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
+    target = Path(skill).parent / ".skillbook" / "backups" / stamp / Path(skill).name / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(Path(skill) / relative, target)
+    return target
+
+
 def create_skill(dest: Path | str | None = None, *, quiet: bool = False) -> Path:
     """Copy the starting skill into `dest` (default: my-skill/relational-db-agent) unless it is there already."""
     if dest is None and _grading():
@@ -114,11 +162,36 @@ def create_skill(dest: Path | str | None = None, *, quiet: bool = False) -> Path
         if dest.exists() and any(dest.iterdir()):
             raise FileExistsError(f"{dest} exists and has no SKILL.md; move it away or set SKILLBOOK_SKILL_DIR")
         shutil.copytree(paths.template_dir(), dest, ignore=IGNORED, dirs_exist_ok=True)
+        for folder in ("references", "examples"):
+            (dest / folder).mkdir(exist_ok=True)  # filled by each lesson's Reflect
+        state = SkillState.load(dest)
+        state.files = {str(p.relative_to(dest)): digest(p.read_text(encoding="utf-8"))
+                       for p in dest.rglob("*") if p.is_file()}
+        state.reflected = []
+        state.save()
         message = f"Created your skill at {dest} from the course template."
+        if not quiet and (worked := _lessons_with_work()):
+            message += (f"\nYour notebooks of {', '.join(worked)} show work: run their Reflect cells again "
+                        "to bring it into this new skill.")
     if not quiet:
         print(message)
         print(_tree(dest))
     return dest
+
+
+def _lessons_with_work() -> list[str]:
+    from skillbook.course import manifest
+    from skillbook.skill.reflect import shows_work
+
+    found = []
+    for lesson in manifest.lessons().values():
+        path = paths.lessons_dir() / lesson.dir / lesson.notebook_name
+        try:
+            if shows_work(json.loads(path.read_text(encoding="utf-8"))):
+                found.append(lesson.id)
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def is_reflected(lesson, skill: Path | None = None) -> bool:
