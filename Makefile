@@ -1,7 +1,8 @@
 # Build Your Database Skill. Every target sets itself up on a fresh clone (Python >= 3.11 and make).
 #   make lab        JupyterLab on the lessons (SQLite; nothing else to start)   LAB_ARGS="--port 9999"
 #   make test       the kit's whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
-#   make check L=L05, make hint E=L05.create_task, make progress, make export-skill [DEST=dir]
+#   make check L=L05, make watch L=L05, make hint E=L05.create_task LEVEL=2, make progress,
+#   make export-skill [DEST=dir]
 #   make runs L=L05 does your lesson notebook run from the top in a fresh kernel? (nbval)
 #   make lessons    regenerate lessons/ from solutions/ with nbgrader (instructors)
 #   make nbval-record  re-record the expected outputs of the solutions' # NBVAL_CHECK_OUTPUT cells
@@ -25,7 +26,7 @@ LESSON_DIRS := $(notdir $(wildcard solutions/L*))
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 COURSE := $(if $(COURSE_DIR),--course $(COURSE_DIR))
 
-.PHONY: setup lab test check runs hint progress lessons nbval-record autograde feedback grades export-skill verify-skill dev-check lock clean
+.PHONY: setup lab test check watch runs hint progress lessons nbval-record autograde feedback grades export-skill verify-skill dev-check lock clean
 
 setup: $(STAMP)
 
@@ -36,9 +37,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $@
 
-# Root (containers, cloud workspaces) needs --allow-root, or Jupyter refuses to start.
+# The learner's lab: jupyter-learner/ (first on JUPYTER_CONFIG_PATH) turns off nbgrader's instructor
+# UI (Create Assignment, Formgrader, Validate); the check cells are the learner's check.
+# Instructors run .venv/bin/jupyter lab without it. Root (containers, cloud workspaces) needs
+# --allow-root, or Jupyter refuses to start.
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/lessons \
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-learner$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH)) \
+		$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/lessons \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: setup
@@ -46,15 +51,19 @@ test: setup
 
 check: setup
 	@test -n "$(L)" || { echo "usage: make check L=L05"; exit 2; }
-	$(BIN)/skillbook check $(L)
+	@$(BIN)/skillbook check $(L)
+
+watch: setup
+	@test -n "$(L)" || { echo "usage: make watch L=L05"; exit 2; }
+	@$(BIN)/skillbook watch $(L)
 
 runs: setup
 	@test -n "$(L)" || { echo "usage: make runs L=L05"; exit 2; }
 	$(BIN)/skillbook runs $(L)
 
 hint: setup
-	@test -n "$(E)" || { echo "usage: make hint E=L05.create_task"; exit 2; }
-	$(BIN)/skillbook hint $(E) $(if $(LEVEL),--level $(LEVEL))
+	@test -n "$(E)" || { echo "usage: make hint E=L05.create_task [LEVEL=2]"; exit 2; }
+	@$(BIN)/skillbook hint $(E) $(if $(LEVEL),--level $(LEVEL))
 
 lessons: setup
 	@for lesson in $(LESSON_DIRS); do \
@@ -76,10 +85,10 @@ verify-skill: setup
 	$(BIN)/skillbook verify-skill $(DIR)
 
 export-skill: setup
-	$(BIN)/skillbook export-skill $(if $(DEST),--dest $(DEST))
+	@$(BIN)/skillbook export-skill $(if $(DEST),--dest $(DEST))
 
 progress: setup
-	$(BIN)/skillbook progress
+	@$(BIN)/skillbook progress
 
 dev-check: setup
 	$(BIN)/skillbook dev check

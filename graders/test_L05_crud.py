@@ -86,9 +86,19 @@ def ids_of(result, function: str) -> list[int]:
     return [task.id for task in result]
 
 
-def assert_same_ids(got: list[int], want: list[int], call_text: str) -> None:
+def sent_order_by(sql_log) -> bool:
+    """Did the learner's query ask for an order? Without ORDER BY a database returns rows in whatever
+    order is cheapest for it: SQLite often happens to use id order, PostgreSQL after an UPDATE does not."""
+    return any("ORDER BY" in statement.upper() for statement in sql_log.selects)
+
+
+def assert_same_ids(got: list[int], want: list[int], call_text: str, ordered: bool = True) -> None:
     if got == want:
         return
+    assert ordered, (
+        f"{call_text} returned task ids {got}; expected {want}. Its query has no ORDER BY, so the database "
+        "returns rows in any order it likes and pages overlap or skip rows: add .order_by(Task.id)."
+    )
     assert sorted(got) != sorted(want), (
         f"{call_text} returned the right tasks in the wrong order (ids {got}). Pages are only stable "
         "with an explicit order: add .order_by(Task.id)."
@@ -213,49 +223,57 @@ def matching(rows, **filters) -> list[int]:
 
 
 @list_tasks
-async def test_list_tasks_defaults(learner, sessionmaker):
+async def test_list_tasks_defaults(learner, sessionmaker, sql_log):
     """Without arguments, does list_tasks return the first 20 tasks, ordered by id?"""
     _, _, rows = await seed_for_listing(sessionmaker)
+    sql_log.clear()
     async with sessionmaker() as session:
         got = ids_of(await call(learner.list_tasks, session), "list_tasks")
     assert len(got) <= 20, f"list_tasks(session) returned {len(got)} tasks; the default limit is 20."
-    assert_same_ids(got, [r["id"] for r in rows][:20], "list_tasks(session)")
+    assert_same_ids(got, [r["id"] for r in rows][:20], "list_tasks(session)", sent_order_by(sql_log))
 
 
 @list_tasks
-async def test_list_tasks_filters_by_status(learner, sessionmaker):
+async def test_list_tasks_filters_by_status(learner, sessionmaker, sql_log):
     """Does status=... keep only the tasks with that status?"""
     _, _, rows = await seed_for_listing(sessionmaker)
     for status in ("done", "pending"):
+        sql_log.clear()
         async with sessionmaker() as session:
             got = ids_of(await call(learner.list_tasks, session, status=status, limit=100), "list_tasks")
-        assert_same_ids(got, matching(rows, status=status), f"list_tasks(session, status={status!r}, limit=100)")
+        assert_same_ids(got, matching(rows, status=status), f"list_tasks(session, status={status!r}, limit=100)",
+                        sent_order_by(sql_log))
 
 
 @list_tasks
-async def test_list_tasks_filters_by_project_and_status(learner, sessionmaker):
+async def test_list_tasks_filters_by_project_and_status(learner, sessionmaker, sql_log):
     """Does project_id=... filter, alone and together with status=..., in id order?"""
     first, second, rows = await seed_for_listing(sessionmaker)
+    sql_log.clear()
     async with sessionmaker() as session:
         got = ids_of(await call(learner.list_tasks, session, project_id=first, limit=100), "list_tasks")
-    assert_same_ids(got, matching(rows, project_id=first), f"list_tasks(session, project_id={first}, limit=100)")
+    assert_same_ids(got, matching(rows, project_id=first), f"list_tasks(session, project_id={first}, limit=100)",
+                    sent_order_by(sql_log))
+    sql_log.clear()
     async with sessionmaker() as session:
         got = ids_of(await call(learner.list_tasks, session, status="pending", project_id=second, limit=100), "list_tasks")
     assert_same_ids(
         got, matching(rows, status="pending", project_id=second),
-        f"list_tasks(session, status='pending', project_id={second}, limit=100)",
+        f"list_tasks(session, status='pending', project_id={second}, limit=100)", sent_order_by(sql_log),
     )
 
 
 @list_tasks
-async def test_list_tasks_pages_do_not_overlap(learner, sessionmaker):
+async def test_list_tasks_pages_do_not_overlap(learner, sessionmaker, sql_log):
     """Do limit and offset cut the filtered, ordered list into pages that neither overlap nor skip?"""
     first, _, rows = await seed_for_listing(sessionmaker)
     want = matching(rows, project_id=first)
     for offset in range(0, len(want) + 4, 4):
+        sql_log.clear()
         async with sessionmaker() as session:
             got = ids_of(await call(learner.list_tasks, session, project_id=first, limit=4, offset=offset), "list_tasks")
-        assert_same_ids(got, want[offset:offset + 4], f"list_tasks(session, project_id={first}, limit=4, offset={offset})")
+        assert_same_ids(got, want[offset:offset + 4], f"list_tasks(session, project_id={first}, limit=4, offset={offset})",
+                        sent_order_by(sql_log))
 
 
 # --- update_task -------------------------------------------------------------------------------

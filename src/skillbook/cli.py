@@ -1,9 +1,9 @@
 """The one command: learner commands at the top level, author commands under `dev`.
 
-    skillbook check L05                 check your lessons/ notebook, in words, with hints
-    skillbook watch L05                 check again on every save
+    skillbook check L05                 check your lessons/ notebook, in words, with hints, on your database
+    skillbook watch L05                 check again on every save: the first failing exercise, the rest in a line
     skillbook runs L05                  does your notebook run from the top in a fresh kernel? (nbval)
-    skillbook hint L05.create_task      the next hint (--all for every hint)
+    skillbook hint L05.create_task      hints up to --level N (--all for every hint)
     skillbook progress                  every lesson's points and reflect, and a chart
     skillbook grade PATH [--json]       grade any notebook (instructors, CI)
     skillbook grade-class [--course DIR] [--jobs N] [--lesson L05 ...] [--scheduler ADDRESS]   grade every submission into the gradebook
@@ -18,6 +18,7 @@
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -45,7 +46,10 @@ def _grade(args) -> int:
         if args.json:
             print(json.dumps({"error": str(exc)}))
         raise Usage(str(exc)) from None
-    print(json.dumps(result.to_json(), indent=2) if args.json else lesson_text(result))
+    from skillbook.engine.databases import backend, grading_base_url
+
+    on = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(backend(grading_base_url(args.database_url)), "")
+    print(json.dumps(result.to_json(), indent=2) if args.json else lesson_text(result, database=on))
     return 0
 
 
@@ -115,40 +119,64 @@ def _grades(args) -> int:
     return 0
 
 
+def _learner_notebook(args, lesson: manifest.Lesson) -> Path:
+    """--notebook, else the lesson's notebook in lessons/; a Usage error when it cannot be checked."""
+    from skillbook.learner.notebooks import problem
+
+    notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
+    if why := problem(notebook, lesson):
+        raise Usage(why)
+    return notebook
+
+
+def _check_once(notebook: Path, lesson: manifest.Lesson, where, *, fork_server=None):
+    """Grade the saved notebook on `where` (a learner's database.Target), saying what runs after 2 s."""
+    from skillbook.engine.cache import cached_grade
+    from skillbook.learner.kernel import scratch
+    from skillbook.learner.report import Running, shown_in_terminal
+
+    with shown_in_terminal(Running(lesson.id, where.name)) as running:
+        return cached_grade(notebook, lesson, database_url=where.url, fork_server=fork_server, on_event=running,
+                            scratch=scratch())
+
+
 def _check(args) -> int:
-    from skillbook.engine.grade import GradingError, grade_notebook
+    from skillbook.learner.database import target
     from skillbook.learner.report import lesson_text
 
     lesson = _lesson(args.lesson)
-    notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
-    try:
-        result = grade_notebook(notebook, lesson=lesson.id, database_url=args.database_url)
-    except GradingError as exc:
-        raise Usage(str(exc)) from None
-    print(f"Checking {notebook} (as saved)")
-    print(lesson_text(result, lesson.title))
+    notebook = _learner_notebook(args, lesson)
+    where = target(args.database_url)
+    print(f"Checking {notebook} (as saved) on {where.name}")
+    if where.note:
+        print(f"  ({where.note})")
+    result = _check_once(notebook, lesson, where)
+    print(lesson_text(result, lesson.title, where.name))
     return 0
 
 
 def _watch(args) -> int:
-    from skillbook.engine.grade import GradingError, grade_notebook
-    from skillbook.learner.report import lesson_text
+    from skillbook.engine.forkserver import ForkServer
+    from skillbook.learner.database import target
+    from skillbook.learner.notebooks import problem
+    from skillbook.learner.report import first_failure_text
     from skillbook.learner.watch import watch
 
     lesson = _lesson(args.lesson)
-    notebook = Path(args.notebook) if args.notebook else paths.lessons_dir() / lesson.dir / lesson.notebook_name
-    if not notebook.exists():
-        raise Usage(f"no notebook at {notebook}")
+    notebook = _learner_notebook(args, lesson)
+    where = target(args.database_url)
+    if where.note:
+        print(f"({where.note})")
 
-    def check() -> None:
-        try:
-            result = grade_notebook(notebook, lesson=lesson.id, database_url=args.database_url)
-        except GradingError as exc:
-            print(f"Could not check: {exc}")
-            return
-        print(lesson_text(result, lesson.title), flush=True)
+    with ForkServer() as server:  # warm: a save is graded by a forked, ready process
+        def check() -> None:
+            if why := problem(notebook, lesson):  # caught mid-save, or broken: say so, keep watching
+                print(f"Could not check: {why}", flush=True)
+                return
+            result = _check_once(notebook, lesson, where, fork_server=server)
+            print(first_failure_text(result, lesson.title, where.name), flush=True)
 
-    watch(notebook, check, stop_event=args.stop_event)
+        watch(notebook, check, stop_event=args.stop_event)
     return 0
 
 
@@ -175,13 +203,20 @@ def _runs(args) -> int:
 
 
 def _hint(args) -> int:
-    from skillbook.learner.hint import hint_lines
+    from skillbook.learner.hint import HintLevelError, hint_lines
 
+    if "." not in args.exercise:
+        lesson = _lesson(args.exercise)
+        raise Usage(f"{args.exercise} is a lesson; name one of its exercises: "
+                    + ", ".join(e.id for e in lesson.exercises))
     try:
         exercise = manifest.exercise(args.exercise)
-    except (KeyError, IndexError):
-        raise Usage(f"no exercise {args.exercise!r}; exercise ids look like L05.create_task") from None
-    print("\n".join(hint_lines(exercise, args.level, show_all=args.all)))
+        lines = hint_lines(exercise, args.level, show_all=args.all)
+    except KeyError as exc:
+        raise Usage(exc.args[0]) from None
+    except HintLevelError as exc:
+        raise Usage(str(exc)) from None
+    print("\n".join(lines))
     return 0
 
 
@@ -201,6 +236,11 @@ def _verify_skill(args) -> int:
 def _export_skill(args) -> int:
     from skillbook.skill.export import ExportError, export_skill
 
+    dest = Path(args.dest) if args.dest else None
+    # Installing moves what is at DEST aside: only ever a skill folder (or an empty one), never a file.
+    if dest is not None and dest.exists() and not (dest.is_dir() and ((dest / "SKILL.md").exists() or not any(dest.iterdir()))):
+        raise Usage(f"{dest} is not a skill folder (no SKILL.md in it): give a new or empty folder, "
+                    "or a skill installed before")
     try:
         done = export_skill(args.skill, args.dest, args.dist)
     except ExportError as exc:
@@ -238,11 +278,14 @@ def _check_generated(args) -> int:
 def _progress(args) -> int:
     from rich.console import Console
 
-    from skillbook.learner.progress import chart, collect, table
+    from skillbook.learner.database import target
+    from skillbook.learner.progress import chart, collect, problems, table
     from skillbook.skill.folder import is_reflected
 
-    rows = collect(reflected=is_reflected)
+    rows = collect(reflected=is_reflected, database_url=target().url)
     Console().print(table(rows))
+    for line in problems(rows):
+        print(line)
     target = chart(rows, Path(args.chart) if args.chart else paths.repo_root() / "dist" / "progress.png")
     print(f"Chart: {target}")
     return 0
@@ -303,8 +346,15 @@ def _dev_record_outputs(args) -> int:
     return 1 if failed else 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that answers a bad command line in one line (not its usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} ({self.prog} --help lists what it takes)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="skillbook", description="Build Your Database Skill: the course kit's command.")
+    p = _Parser(prog="skillbook", description="Build Your Database Skill: the course kit's command.")
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("check", help="check your notebook for a lesson")
@@ -327,7 +377,7 @@ def parser() -> argparse.ArgumentParser:
 
     h = sub.add_parser("hint", help="hints for an exercise, one at a time")
     h.add_argument("exercise", help="for example L05.create_task")
-    h.add_argument("--level", type=int, default=1, help="how many hints to show")
+    h.add_argument("--level", type=int, default=1, help="how many hints to show (1 to the number of hints)")
     h.add_argument("--all", action="store_true")
     h.set_defaults(run=_hint)
 
@@ -401,6 +451,15 @@ def main(argv=None) -> int:
     except Usage as problem:
         print(f"skillbook {args.command}: {problem}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback; SKILLBOOK_DEBUG=1 shows it
+        if os.environ.get("SKILLBOOK_DEBUG"):
+            raise
+        from skillbook.learner.notebooks import one_line
+
+        print(f"skillbook {args.command}: {one_line(exc)} (SKILLBOOK_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

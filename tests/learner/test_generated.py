@@ -125,3 +125,121 @@ def test_every_lesson_follows_its_own_checklist(lesson_id):
         error, findings = check_source(source, list(lesson.checks))
         assert error is None, (name, error)
         assert all(f.ok for f in findings), (name, [(f.rule.message, f.where) for f in findings if not f.ok])
+
+
+# --- Each rule kind, on code written the many ways people write it ------------------------------
+# Every kind has at least three samples that must be found and three that must not.
+
+UTCNOW = Rule(kind="call", level="forbid", name="datetime.utcnow", message="datetime.utcnow()")
+SELECTIN = Rule(kind="call", level="require", name="selectinload", message="selectinload")
+EXPIRE = Rule(kind="keyword", level="require", name="async_sessionmaker", keyword="expire_on_commit", value=False,
+              message="expire_on_commit=False")
+ASYNC_SESSION = Rule(kind="import", level="require", module="sqlmodel.ext.asyncio.session", name="AsyncSession",
+                     message="sqlmodel's AsyncSession")
+YIELDS = Rule(kind="yield-dependency", level="require", message="a session dependency that yields")
+UNAWAITED = Rule(kind="unawaited-session-call", level="forbid", message="a session call without await")
+
+SAMPLES = {
+    UTCNOW: {
+        "found": [
+            "from datetime import datetime\nstamp = datetime.utcnow()",
+            "import datetime as dt\nstamp = dt.datetime.utcnow()",
+            "from datetime import datetime as D\nstamp = D.utcnow()",
+            "from datetime import datetime\nfrom sqlmodel import Field\ncreated: datetime = Field(default_factory=datetime.utcnow)",
+            "import datetime\nclock = datetime.datetime.utcnow",
+        ],
+        "not found": [
+            "from datetime import UTC, datetime\nstamp = datetime.now(UTC)",
+            "import datetime as dt\nstamp = dt.datetime.now(dt.UTC)",
+            "from myclock import utcnow\nstamp = utcnow()",
+            "note = 'never call datetime.utcnow()'  # datetime.utcnow",
+        ],
+    },
+    SELECTIN: {
+        "found": [
+            "from sqlalchemy.orm import selectinload\nq = select(P).options(selectinload(P.tasks))",
+            "from sqlalchemy.orm import selectinload as eager\nq = select(P).options(eager(P.tasks))",
+            "import sqlalchemy.orm as orm\nq = select(P).options(orm.selectinload(P.tasks))",
+        ],
+        "not found": [
+            "from sqlalchemy.orm import joinedload\nq = select(P).options(joinedload(P.tasks))",
+            "from sqlalchemy.orm import selectin_polymorphic\nq = selectin_polymorphic(P, [Q])",
+            "text = 'use selectinload(P.tasks)'",
+        ],
+    },
+    EXPIRE: {
+        "found": [
+            "Session = async_sessionmaker(engine, expire_on_commit=False)",
+            "from sqlalchemy.ext.asyncio import async_sessionmaker as maker\nSession = maker(engine, expire_on_commit=False)",
+            "import sqlalchemy.ext.asyncio as sa\nSession = sa.async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)",
+        ],
+        "not found": [
+            "Session = async_sessionmaker(engine)",
+            "Session = async_sessionmaker(engine, expire_on_commit=True)",
+            "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker(engine, expire_on_commit=False)",
+        ],
+    },
+    ASYNC_SESSION: {
+        "found": [
+            "from sqlmodel.ext.asyncio.session import AsyncSession",
+            "from sqlmodel.ext.asyncio.session import AsyncSession as S",
+            "import sqlmodel.ext.asyncio.session as sessions\nsession = sessions.AsyncSession(engine)",
+            "from sqlmodel.ext.asyncio import session as sessions\nsession = sessions.AsyncSession(engine)",
+        ],
+        "not found": [
+            "from sqlalchemy.ext.asyncio import AsyncSession",
+            "from sqlmodel import Session",
+            "import sqlmodel\n# from sqlmodel.ext.asyncio.session import AsyncSession",
+        ],
+    },
+    YIELDS: {
+        "found": [
+            "async def get_session():\n    async with Session() as session:\n        yield session",
+            "async def dependency():\n    yield 1",
+            "class Deps:\n    async def session(self):\n        yield make()",
+        ],
+        "not found": [
+            "def get_session():\n    with Session() as session:\n        yield session",
+            "async def get_session():\n    return Session()",
+            "async def outer():\n    def inner():\n        yield 1\n    return list(inner())",
+        ],
+    },
+    UNAWAITED: {
+        "found": [
+            "async def f(session):\n    session.commit()",
+            "async def f(self):\n    self.session.execute(query)",
+            "async def f(db_session, task):\n    db_session.refresh(task)",
+            "async def f(session):\n    await asyncio.gather(session.get(A, 1), session.get(A, 2))",
+        ],
+        "not found": [
+            "async def f(session):\n    await session.commit()",
+            "async def f(self):\n    await self.session.execute(query)",
+            "async def f(session, task):\n    session.add(task)\n    async with session.begin():\n        pass",
+            "async def f(session):\n    await asyncio.wait_for(session.commit(), 5)",
+        ],
+    },
+}
+
+CASES = [pytest.param(rule, source, expected == "found", id=f"{rule.kind}-{rule.message}-{expected}-{n}")
+         for rule, groups in SAMPLES.items() for expected, sources in groups.items() for n, source in enumerate(sources)]
+
+
+def test_every_kind_has_three_samples_each_way():
+    """Is every rule kind the checker knows tested both ways, at least three times each?"""
+    from skillbook.learner.generated import KINDS
+
+    for kind in KINDS:
+        groups = [groups for rule, groups in SAMPLES.items() if rule.kind == kind]
+        assert groups, f"no samples for {kind}"
+        assert all(len(g["found"]) >= 3 and len(g["not found"]) >= 3 for g in groups), kind
+
+
+@pytest.mark.parametrize("rule, source, found", CASES)
+def test_rule_finds_the_pattern_however_it_is_written(rule, source, found):
+    """Does the rule find the pattern through aliases, references and attribute chains, and only there?"""
+    error, findings = check_source(source, [rule])
+    assert error is None
+    # A required pattern that is found passes; a forbidden one that is found fails (with its lines).
+    assert findings[0].ok == (found if rule.level == "require" else not found), findings[0]
+    if found and rule.level == "forbid":
+        assert findings[0].where.startswith("line ")

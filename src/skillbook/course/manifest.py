@@ -95,10 +95,12 @@ class Lesson:
         return sum(e.points for e in self.exercises)
 
     def exercise(self, exercise_id: str) -> Exercise:
+        """An exercise by id ("L05.create_task"; any case), or a KeyError that lists the lesson's."""
         for e in self.exercises:
-            if e.id == exercise_id:
+            if e.id.casefold() == exercise_id.casefold():
                 return e
-        raise KeyError(f"{exercise_id} is not an exercise of {self.id}")
+        known = ", ".join(e.id for e in self.exercises) or "none"
+        raise KeyError(f"{exercise_id} is not an exercise of {self.id} (its exercises: {known})")
 
 
 class ManifestError(ValueError):
@@ -149,9 +151,10 @@ def lessons() -> dict[str, Lesson]:
 
 
 def lesson(lesson_id: str) -> Lesson:
-    """A lesson by id ("L05", "l05") or folder name ("L05_crud")."""
+    """A lesson by id ("L05") or folder name ("L05_crud"), in any case ("l05")."""
+    wanted = lesson_id.strip().casefold()
     for each in lessons().values():
-        if lesson_id.casefold() in (each.id.casefold(), each.dir.casefold()):
+        if wanted in (each.id.casefold(), each.dir.casefold()):
             return each
     known = ", ".join(lessons())
     raise KeyError(f"unknown lesson {lesson_id!r} (the course has {known})")

@@ -1,6 +1,7 @@
 """A database of its own for each grading run: a SQLite file, or a new PostgreSQL database."""
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import uuid
@@ -19,7 +20,10 @@ def backend(url: str | None) -> str:
 
 
 def _asyncpg_dsn(url) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    query = dict(url.query)
+    if "ssl" in query:  # SQLAlchemy's asyncpg URL says ssl=require (taskflow writes it so); a DSN says sslmode=
+        query["sslmode"] = query.pop("ssl")
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 async def _admin(base, sql: str) -> None:
@@ -32,6 +36,17 @@ async def _admin(base, sql: str) -> None:
         await conn.close()
 
 
+def _wait(coroutine):
+    """Run `coroutine` to its end, also from a thread whose event loop is running (a Jupyter kernel's:
+    reflect() grades from there), where asyncio.run() refuses."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @contextlib.contextmanager
 def isolated_database(base_url: str | None, workdir: Path):
     """Yield the URL of an empty database that only this run uses, and remove it afterwards."""
@@ -42,8 +57,8 @@ def isolated_database(base_url: str | None, workdir: Path):
     if base.get_backend_name() != "postgresql":
         raise ValueError(f"grading supports SQLite and PostgreSQL, not {base.get_backend_name()}")
     name = f"skillbook_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    _wait(_admin(base, f'CREATE DATABASE "{name}"'))
     try:
         yield base.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _wait(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

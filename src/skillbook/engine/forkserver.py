@@ -113,6 +113,7 @@ class ForkServer:
     """The requesting side. Not thread-safe: give every grading thread its own."""
 
     name = "the fork server"
+    running: int | None = None  # the pid of the worker now running, if any
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="skillbook-forkserver-")
@@ -156,11 +157,22 @@ class ForkServer:
         if started is None:
             self._kill()
             raise ForkServerError(f"{self.name} did not start a process")
-        finished = self._reply(time.monotonic() + timeout)
-        if finished is None:
-            self._stop(started["pid"])
+        self.running = started["pid"]
+        try:
+            finished = self._reply(time.monotonic() + timeout)
+            if finished is None:
+                self._stop(started["pid"])
+        finally:
+            self.running = None
         text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
         return (finished["exit"] if finished else None), text
+
+    def interrupt(self) -> None:
+        """Stop the worker now running (from another thread: a learner interrupted the check)."""
+        pid = self.running
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
 
     def _stop(self, pid: int) -> None:
         """Kill a worker past its time limit (its own process group) and wait for the server to see it end."""

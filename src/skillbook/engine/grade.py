@@ -5,6 +5,7 @@ hung, exited or crashed it) scores 0 with a message that says so.
 """
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from skillbook.course import manifest
@@ -196,15 +198,60 @@ def close_fork_server() -> None:
         server.close()
 
 
-def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int | None, str]:
-    """Run the grading worker: (exit code or None at the time limit, its output)."""
-    server = _server()
+def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
+                server: ForkServer | None = None) -> tuple[int | None, str]:
+    """Run the grading worker: (exit code or None at the time limit, its output).
+
+    `server` is the caller's own fork server (a learner's kernel keeps one); else this thread's, if any."""
+    own = server is None
+    server = _server() if own else server
     if server is not None:
         try:
             return server.run(argv, env=env, cwd=cwd, timeout=timeout)
         except ForkServerError:
-            _warm.failed = True  # replaced before the next notebook; this one gets a fresh process
+            if own:
+                _warm.failed = True  # replaced before the next notebook; this one gets a fresh process
     return _fresh_process(argv, env=env, cwd=cwd, timeout=timeout)
+
+
+def _new_events(path: Path, offset: int, on_event: Callable[[dict], None]) -> int:
+    """Pass on the events written after `offset` (whole lines only); the new offset."""
+    try:
+        with open(path, "rb") as results:
+            results.seek(offset)
+            chunk = results.read()
+    except OSError:
+        return offset
+    complete = chunk[: chunk.rfind(b"\n") + 1]
+    for line in complete.splitlines():
+        try:
+            on_event(json.loads(line))
+        except ValueError:
+            continue
+    return offset + len(complete)
+
+
+@contextlib.contextmanager
+def _following(path: Path, on_event: Callable[[dict], None] | None):
+    """While the worker runs, pass each event it writes (a check starts, a check ends) to `on_event`."""
+    if on_event is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def follow() -> None:
+        offset = 0
+        while not stop.wait(0.2):
+            offset = _new_events(path, offset, on_event)
+        _new_events(path, offset, on_event)
+
+    follower = threading.Thread(target=follow, name="skillbook-events", daemon=True)
+    follower.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        follower.join()
 
 
 def zero_result(lesson: Lesson, why: str) -> LessonResult:
@@ -233,23 +280,38 @@ def grade_notebook(
     cell_seconds: float = CELL_SECONDS,
     load_seconds: float = LOAD_SECONDS,
     memory_bytes: int = MEMORY_BYTES,
+    content: bytes | None = None,
+    fork_server: ForkServer | None = None,
+    on_event: Callable[[dict], None] | None = None,
+    scratch: Path | None = None,
 ) -> LessonResult:
-    """Grade one notebook against its lesson's graders. Raises GradingError only when it cannot grade."""
+    """Grade one notebook against its lesson's graders. Raises GradingError only when it cannot grade.
+
+    content:     grade these bytes as the notebook, in its folder (what a learner's kernel ran)
+    fork_server: grade through this warm server (a learner's kernel keeps its own)
+    on_event:    called from another thread with each event the worker writes while it runs
+    scratch:     the folder for the run's files (a learner's check uses memory, /dev/shm: SQLite's
+                 writes are a third of a check's time on a disk)
+    """
     notebook = Path(notebook)
     the_lesson = resolve_lesson(notebook, lesson)
     if not notebook.is_file():
         raise GradingError(f"no notebook at {notebook}")
     # In a sandboxed fork server, the one folder the sandbox can write is the server's scratch.
-    scratch = getattr(_server(), "scratch", None)
+    scratch = scratch or getattr(fork_server or _server(), "scratch", None)
     with tempfile.TemporaryDirectory(prefix="skillbook-grade-", dir=scratch) as tmp:
         workdir = Path(tmp)
         copy = _copy_lesson_folder(notebook.resolve(), workdir)
+        if content is not None:
+            copy.write_bytes(content)
         results = workdir / "results.jsonl"
         with isolated_database(grading_base_url(database_url), workdir) as url:
             argv = ["--lesson", the_lesson.id, "--notebook", str(copy), "--results", str(results),
                     "--check-seconds", str(check_seconds), "--cell-seconds", str(cell_seconds),
                     "--load-seconds", str(load_seconds), "--memory-bytes", str(memory_bytes)]
-            code, output = _run_worker(argv, env=_environment(url, workdir), cwd=copy.parent, timeout=total_seconds)
+            with _following(results, on_event):
+                code, output = _run_worker(argv, env=_environment(url, workdir), cwd=copy.parent,
+                                           timeout=total_seconds, server=fork_server)
             stopped = None
             if code is None:
                 stopped = f"grading stopped after {total_seconds:g} s: the notebook or a check never finished"

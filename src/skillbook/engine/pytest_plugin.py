@@ -6,7 +6,8 @@ Each grader test is marked with the exercise it checks (and optionally a weight)
     async def test_create_task_persists(learner, session): ...
 
 Every finished check is appended to the --results file as one JSON line, so the parent process
-keeps every result even if the learner's code later kills this process.
+keeps every result even if the learner's code later kills this process; so is every check that
+starts ({"event": "running", ...}), so a learner can see what a slow check is doing.
 """
 
 import functools
@@ -97,6 +98,19 @@ def describe_failure(excinfo) -> str:
     if where:
         return f"Your code raised {type(exc).__name__}: {first}{where}"
     return f"Calling your code failed with {type(exc).__name__}: {first}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    """Say which check starts (its fixtures, the notebook's cells among them, are ready), for a
+    learner watching a slow check."""
+    path = item.config.stash.get(RESULTS_KEY, None)
+    if path is not None:
+        exercise, _ = _exercise(item)
+        record = {"event": "running", "exercise": exercise, "check": item.name,
+                  "question": (item.obj.__doc__ or "").strip()}
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,6 +3,8 @@
 For each lesson: the points of the saved lessons/ notebook (the same grading as `make check`),
 how many exercises pass, whether its Reflect block is in the skill, and how complete the skill is.
 Whether a lesson is reflected is the skill wing's to say: the caller passes `reflected` in.
+A lesson at 0 points says why: its notebook is missing or broken (and how to get it back), no
+exercise is answered yet, or every answer fails its checks.
 """
 
 from collections.abc import Callable
@@ -10,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillbook.course import manifest, paths
+from skillbook.course import cells, manifest, paths
 from skillbook.course.manifest import Lesson
+from skillbook.learner.notebooks import load
 
 
 @dataclass
@@ -23,30 +26,54 @@ class LessonProgress:
     exercises: int
     reflected: bool
     started: bool
+    why_zero: str = ""  # for a lesson at 0 points: why, in a few words
+    problem: str = ""  # the notebook cannot be read: what is wrong and how to get it back
 
 
-def _one(lesson: Lesson, reflected: Callable[[Lesson], bool], lessons_dir: Path) -> LessonProgress:
+def _unanswered(raw: dict, lesson: Lesson) -> bool:
+    """Every exercise cell still raises NotImplementedError, as the lesson was handed out."""
+    wanted = {e.grade_id for e in lesson.exercises}
+    sources = ["".join(c.get("source", "")) for c in raw["cells"] if cells.grade_id(c) in wanted]
+    return bool(sources) and all("raise NotImplementedError" in source for source in sources)
+
+
+def _one(lesson: Lesson, reflected: Callable[[Lesson], bool], lessons_dir: Path, database_url: str | None) -> LessonProgress:
     from skillbook.engine.cache import cached_grade
 
     notebook = lessons_dir / lesson.dir / lesson.notebook_name
-    result = cached_grade(notebook, lesson) if notebook.exists() else None
+    raw, problem = load(notebook, lesson)
+    result = cached_grade(notebook, lesson, database_url=database_url) if raw is not None else None
+    points = result.points if result else 0
+    why = ""
+    if problem:
+        why = "notebook missing" if not notebook.exists() else "notebook unreadable"
+    elif not points:
+        why = "not started" if _unanswered(raw, lesson) else f"no check passes yet: make check L={lesson.id}"
     return LessonProgress(
         lesson=lesson,
-        points=result.points if result else 0,
+        points=points,
         max_points=lesson.max_points,
         passed=sum(e.passed for e in result.exercises) if result else 0,
         exercises=len(lesson.exercises),
         reflected=reflected(lesson),
-        started=bool(result and result.points),
+        started=bool(points),
+        why_zero=why,
+        problem=problem or "",
     )
 
 
-def collect(reflected: Callable[[Lesson], bool], lessons_dir: Path | None = None, jobs: int = 2) -> list[LessonProgress]:
+def collect(reflected: Callable[[Lesson], bool], lessons_dir: Path | None = None, jobs: int = 2,
+            database_url: str | None = None) -> list[LessonProgress]:
     """Every lesson's progress; `reflected(lesson)` says whether its Reflect block is in the skill."""
     lessons_dir = lessons_dir or paths.lessons_dir()
     lessons = list(manifest.lessons().values())
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda lesson: _one(lesson, reflected, lessons_dir), lessons))
+        return list(pool.map(lambda lesson: _one(lesson, reflected, lessons_dir, database_url), lessons))
+
+
+def problems(rows: list[LessonProgress]) -> list[str]:
+    """One line for every lesson whose notebook cannot be read: what is wrong, how to get it back."""
+    return [f"{row.lesson.id}: {row.problem}" for row in rows if row.problem]
 
 
 def skill_completeness(rows: list[LessonProgress]) -> float:
@@ -58,11 +85,12 @@ def table(rows: list[LessonProgress]):
     from rich.table import Table
 
     out = Table(title="Your progress", title_justify="left")
-    for name, justify in (("lesson", "left"), ("title", "left"), ("points", "right"), ("exercises passed", "right"), ("reflected", "center")):
+    for name, justify in (("lesson", "left"), ("title", "left"), ("points", "right"), ("exercises passed", "right"),
+                          ("reflected", "center"), ("why 0", "left")):
         out.add_column(name, justify=justify)
     for row in rows:
         out.add_row(row.lesson.id, row.lesson.title, f"{row.points:g}/{row.max_points:g}",
-                    f"{row.passed}/{row.exercises}", "✓" if row.reflected else "·")
+                    f"{row.passed}/{row.exercises}", "✓" if row.reflected else "·", row.why_zero)
     total = sum(r.points for r in rows)
     best = sum(r.max_points for r in rows)
     out.caption = f"{total:g}/{best:g} points; your skill holds {skill_completeness(rows):.0%} of the lessons"

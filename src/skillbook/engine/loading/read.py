@@ -25,7 +25,8 @@ def read(load: Load) -> None:
     except json.JSONDecodeError as exc:
         load.fatal = (
             f"{load.path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
-            "Was it edited outside Jupyter? Restore it from a checkpoint (File > Revert Notebook to Checkpoint)."
+            "Was it cut short or edited outside Jupyter? Copy back Jupyter's last checkpoint from "
+            "the .ipynb_checkpoints/ folder beside it, or restore it with git."
         )
         return
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
