@@ -18,6 +18,8 @@ import traceback
 import pytest
 
 from skillbook.engine.limits import TimeLimitExceeded, alarm, out_of_memory, run_limited
+from skillbook.engine.loading import learner as learner_view
+from skillbook.engine.loading.state import place_of
 
 RESULTS_KEY = pytest.StashKey[str]()
 
@@ -90,7 +92,7 @@ def _learner_location(tb) -> str:
     for frame, lineno in traceback.walk_tb(tb):
         name = frame.f_code.co_filename
         if name.startswith("<notebook cell "):
-            where = f" (cell {name[15:-1]}, line {lineno})"
+            where = f" ({place_of(name)}, line {lineno})"
     return where
 
 
@@ -108,6 +110,12 @@ def describe_failure(excinfo) -> str:
     if where:
         return f"Your code raised {type(exc).__name__}: {first}{where}"
     return f"Calling your code failed with {type(exc).__name__}: {first}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A name the notebook lacks is explained by the answer cell of the exercise being checked."""
+    learner_view.checking(_exercise(item)[0])
 
 
 @pytest.hookimpl(tryfirst=True)
