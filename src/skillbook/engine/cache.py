@@ -49,6 +49,6 @@ def cached_grade(notebook: Path, lesson: Lesson, *, content: bytes | None = None
         except (ValueError, KeyError, TypeError):
             entry.unlink(missing_ok=True)
     result = grade_notebook(notebook, lesson=lesson.id, database_url=base, content=content, **options)
-    if result.error is None:  # a run that was stopped (time limit, killed) is not the notebook's grade
+    if result.error is None and result.cacheable:  # a run stopped or limited (time, memory) may go otherwise next time
         atomic_write(entry, json.dumps(result.to_json()))
     return result
