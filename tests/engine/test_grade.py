@@ -196,3 +196,15 @@ def test_a_result_decided_by_a_limit_is_not_cached(submission, tmp_path, monkeyp
     result = cached_grade(notebook, manifest.lesson("L00"), cell_seconds=1, check_seconds=2, total_seconds=4)
     assert result.error and "grading stopped after 4 s" in result.error
     assert not list(cache_dir().glob("*.json"))
+
+
+def test_an_oversized_notebook_is_refused_before_it_is_parsed(tmp_path):
+    """Is a notebook over the size limit scored 0 with a message saying so and what to do, unparsed?"""
+    path = tmp_path / "L00_build_skill.ipynb"
+    with open(path, "wb") as f:  # a notebook, then padding past the limit
+        f.write(b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}')
+        f.truncate(grading.NOTEBOOK_BYTES + 1)  # a sparse file: costs no disk
+    started = time.monotonic()
+    result = grade_notebook(path, **FAST)
+    assert time.monotonic() - started < 5
+    assert result.points == 0 and "clear its outputs" in (result.error or ""), result.error

@@ -251,18 +251,22 @@ def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
 
 def _new_events(path: Path, offset: int, on_event: Callable[[dict], None]) -> int:
     """Pass on the events written after `offset` (whole lines only); the new offset."""
+    if offset >= RESULTS_BYTES:  # as far as the parent reads this file at all
+        return offset
     try:
         with open(path, "rb") as results:
             results.seek(offset)
-            chunk = results.read()
+            chunk = results.read(RESULTS_BYTES - offset)
     except OSError:
         return offset
     complete = chunk[: chunk.rfind(b"\n") + 1]
     for line in complete.splitlines():
         try:
-            on_event(json.loads(line))
+            event = json.loads(line)
         except ValueError:
             continue
+        if isinstance(event, dict):
+            on_event(event)
     return offset + len(complete)
 
 
