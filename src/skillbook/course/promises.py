@@ -47,8 +47,11 @@ def code_lines(lines: Iterable[str]) -> list[str]:
 
 
 def quotable_lines(text: str) -> list[str]:
-    """The lines of a solution cell's region long enough that a hint containing one gives the answer."""
-    return [line for line in code_lines(solution_region(text)) if len(line) >= QUOTED_LINE_CHARS]
+    """The lines of a solution cell's region that give the answer away when a hint contains one: at
+    least 12 characters, and doing something (a call, an assignment, an attribute, an index, a block),
+    so `return False` or `yield session`, which an exercise's text says in words, are not among them."""
+    return [line for line in code_lines(solution_region(text))
+            if len(line) >= QUOTED_LINE_CHARS and re.search(r"[(\[=.:]", line)]
 
 
 def quoted(hint: str, solution_lines: Iterable[str]) -> list[str]:
