@@ -57,7 +57,7 @@ def quotable_lines(text: str) -> list[str]:
 def quoted(hint: str, solution_lines: Iterable[str]) -> list[str]:
     """The solution lines a hint contains (spaces collapsed on both sides)."""
     flat = " ".join(hint.split())
-    return [line for line in solution_lines if line in flat]
+    return list(dict.fromkeys(line for line in solution_lines if line in flat))
 
 
 def checked_list(markdown: str) -> list[str] | None:
