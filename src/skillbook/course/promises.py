@@ -64,9 +64,10 @@ def checked_list(markdown: str) -> list[str] | None:
     """The bullets under `**What is checked:**` (a bullet's indented continuation lines joined), or
     None when the cell has no such line."""
     lines = markdown.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == CHECKED_HEADING), None)
-    if start is None:
+    headings = [i for i, line in enumerate(lines) if line.strip() == CHECKED_HEADING]
+    if not headings:
         return None
+    start = headings[-1]  # the statement nearest the solution cell
     bullets: list[str] = []
     for line in lines[start + 1:]:
         if re.match(r"^[-*] ", line):
