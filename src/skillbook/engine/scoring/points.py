@@ -11,8 +11,9 @@ missing id earns nothing.
 """
 
 import math
+from typing import NamedTuple
 
-from skillbook.course.manifest import Exercise, Lesson
+from skillbook.course.manifest import Exercise, Lesson, Promise
 from skillbook.engine.scoring.known import KnownCheck
 from skillbook.engine.results import ExerciseResult, LessonResult
 
@@ -68,43 +69,59 @@ def _verdict(record: dict) -> tuple[bool, str]:
     return record["passed"], record["message"]
 
 
+class _Row(NamedTuple):
+    check: KnownCheck
+    promise: Promise | None  # None: the exercise lists no promises yet, or none names this check
+    passed: bool
+    message: str
+    question: str
+
+    @property
+    def main(self) -> bool:
+        return self.promise is None or self.promise.main
+
+
+def _rows(exercise: Exercise, known: list[KnownCheck], found: dict[str, dict], stopped: str | None) -> list[_Row]:
+    """Each known check's verdict (never reported: failed), and a weightless row for a failed clean-up."""
+    rows = []
+    for check in known:
+        record = found.get(check.name) or {"passed": False, "message": stopped or NOT_REPORTED, "question": ""}
+        promise = exercise.promise_of(check.function)
+        rows.append(_Row(check, promise, *_verdict(record), record.get("question", "")))
+        clean_up = found.get(check.name + " (clean-up)")
+        if clean_up is not None:
+            weightless = KnownCheck(check.name + " (clean-up)", check.function, check.exercise, 0.0)
+            rows.append(_Row(weightless, promise, False, clean_up["message"], clean_up.get("question", "")))
+    return rows
+
+
 def score_exercise(exercise: Exercise, known: list[KnownCheck], found: dict[str, dict], stopped: str | None) -> ExerciseResult:
     """Points in proportion to the weight of the checks that pass and count.
 
     A check's promise (course.toml) says whether it is main or an edge case; an edge check counts
     only once every main check of the exercise passes. A check no promise names, or every check of an
-    exercise that lists no promises yet, is main.
+    exercise that lists no promises yet, is main. The message and hint are those of the first failing
+    main check (else the first failing edge check): its promise's hint, or the exercise's level-1 hint.
     """
-    rows = []  # (check, promise, passed, message, question)
-    for check in known:
-        record = found.get(check.name) or {"passed": False, "message": stopped or NOT_REPORTED, "question": ""}
-        passed, message = _verdict(record)
-        promise = exercise.promise_of(check.function)
-        rows.append((check, promise, passed, message, record.get("question", "")))
-        clean_up = found.get(check.name + " (clean-up)")
-        if clean_up is not None:
-            weightless = KnownCheck(check.name + " (clean-up)", check.function, check.exercise, 0.0)
-            rows.append((weightless, promise, False, clean_up["message"], clean_up.get("question", "")))
-    main_failing = [r for r in rows if not r[2] and (r[1] is None or r[1].main)]
-    failing = main_failing + [r for r in rows if not r[2] and r not in main_failing]
-    waiting_for = main_failing[0][1] if main_failing and main_failing[0][1] is not None else None
+    rows = _rows(exercise, known, found, stopped)
+    main_failing = [r for r in rows if not r.passed and r.main]
+    failing = main_failing + [r for r in rows if not r.passed and not r.main]
+    waiting_for = f"“{main_failing[0].promise.says}”" if main_failing and main_failing[0].promise else "the main behaviour"
     checks, total, earned = [], 0.0, 0.0
-    for check, promise, passed, message, question in rows:
-        counts = passed and (not main_failing or promise is None or promise.main)
-        total += check.weight
-        earned += check.weight if counts else 0.0
-        if passed and not counts:
-            waiting = f"“{waiting_for.says}”" if waiting_for else "the main behaviour"
-            message = f"passes, but counts once {waiting} works"
-        checks.append({"check": check.name, "passed": passed, "counts": counts, "message": message,
-                       "question": question, "promise": promise.id if promise else ""})
+    for row in rows:
+        counts = row.passed and (row.main or not main_failing)
+        total += row.check.weight
+        earned += row.check.weight if counts else 0.0
+        message = f"passes, but counts once {waiting_for} works" if row.passed and not counts else row.message
+        checks.append({"check": row.check.name, "passed": row.passed, "counts": counts, "message": message,
+                       "question": row.question, "promise": row.promise.id if row.promise else ""})
     if not rows:
         points, message = 0.0, "no check of this exercise exists in the graders"
     else:
         points = clamp(exercise.points * earned / total, exercise.points) if total else 0.0
-        message = failing[0][3] if failing else f"all {len(rows)} checks passed"
+        message = failing[0].message if failing else f"all {len(rows)} checks passed"
     passed = bool(rows) and not failing
-    promise = failing[0][1] if failing else None
+    promise = failing[0].promise if failing else None
     return ExerciseResult(
         id=exercise.id, points=points, max_points=exercise.points, passed=passed, message=message,
         hint="" if passed else (promise.hint if promise and promise.hint else exercise.hint),
