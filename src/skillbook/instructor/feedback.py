@@ -35,6 +35,8 @@ def _exercise(ex: ExerciseResult) -> str:
     if ex.passed:
         parts.append(f"<p>{e(clean(ex.message))}</p>")
     else:
+        if ex.promise:
+            parts.append(f"<p><strong>Not yet:</strong> {e(ex.promise)}</p>")
         parts.append(f"<p><strong>What was wrong:</strong> {e(clean(ex.message))}</p>")
         if ex.hint:
             parts.append(f'<p class="hint"><strong>Hint:</strong> {e(ex.hint)}</p>')
