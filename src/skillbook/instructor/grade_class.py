@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from skillbook.instructor import coursedir
+from skillbook.instructor import coursedir, safe
 
 from skillbook.engine import grade as grading
 
@@ -145,7 +145,9 @@ def sandbox_status(course: Path, wanted: bool, network: bool) -> tuple[bool, str
 
 
 def _say(console: Console, text) -> None:
-    """Print text that may hold a student's words: never read as rich markup."""
+    """Print text that may hold a student's words: never read as rich markup, no control characters."""
+    if isinstance(text, str):
+        text = safe.text(text)
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -212,7 +214,7 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
                         unrecorded.append((submission, f"{type(exc).__name__}: {exc}"))
                 if why:
                     broken.append((submission, why))
-                    _say(progress.console, Text.assemble((submission.name, "yellow"), f": {why}"))
+                    _say(progress.console, Text.assemble((safe.text(submission.name), "yellow"), f": {safe.text(why)}"))
                 graded.append((submission, result))
                 progress.advance(task)
     finally:

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from skillbook.course import paths
+from skillbook.instructor import safe
 from skillbook.instructor.coursedir import Submission, refusal
 from skillbook.engine.results import LessonResult
 
@@ -90,6 +91,12 @@ class GradebookWriter:
         from nbgrader.api import MissingEntry
 
         gradebook, lesson = self._gradebook, submission.lesson
+        try:
+            submission.student.encode("utf-8")
+        except UnicodeEncodeError:
+            raise LookupError(f"the student folder {safe.text(submission.student)!r} is not a UTF-8 name, "
+                              "which nbgrader cannot take as a student id: rename it") from None
+        result = safe.result(result, lesson)  # finite, within [0, max], whatever the result says
         gradebook.update_or_create_student(submission.student)
         extra = {"timestamp": timestamp} if timestamp else {}
         gradebook.update_or_create_submission(lesson.dir, submission.student, **extra)
