@@ -138,6 +138,22 @@ async def _connects_without_password(url) -> bool:
     return True
 
 
+async def _may_create_roles(url) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=10)
+    try:
+        return bool(await conn.fetchval(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"))
+    finally:
+        await conn.close()
+
+
+def may_create_roles(base_url: str) -> bool:
+    """Does the server URL's role give every run a role of its own (superuser or CREATEROLE)?"""
+    return _wait(_may_create_roles(make_url(base_url)))
+
+
 def trusts_without_password(base_url: str) -> bool:
     """Does the server let anyone connect as the URL's role with no password (`trust` in pg_hba.conf)?
     Then a notebook can, too, whatever role it is given: grade-class says so."""

@@ -15,8 +15,11 @@ engine as `skillbook grade` (so the same points as `nbgrader autograde`), withou
   gets a zero result that says why, the class goes on, and the broken ones are listed at the end.
 """
 
+import contextlib
+import ctypes
 import os
 import queue
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -26,6 +29,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.engine import make_url
 
 from skillbook.instructor import coursedir, safe
 
@@ -39,6 +43,7 @@ from skillbook.engine.grade import GradingError, grade_notebook, zero_result
 from skillbook.engine.results import LessonResult
 
 UNRUNNABLE = "Your notebook could not be run"  # how the graders begin a message when nothing could run
+PR_SET_DUMPABLE = 4  # linux/prctl.h
 MAX_COPY = 20 * 1024 * 1024  # the notebook copy beside results.json (for formgrader); larger is not graded anyway
 
 
@@ -151,6 +156,47 @@ def _say(console: Console, text) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
+def database_status(base: str | None) -> tuple[bool, str | None]:
+    """(may we grade on this database, what to say about it). On PostgreSQL every submission needs a
+    role of its own, so that the server's URL never reaches a notebook (skillbook.engine.databases)."""
+    from skillbook.engine.databases import may_create_roles, trusts_without_password
+
+    if backend(base) != "postgresql":
+        return True, None
+    where = make_url(base).render_as_string(hide_password=True)
+    try:
+        if not may_create_roles(base):
+            return False, (f"Cannot grade on {where}: its role may not create roles (CREATEROLE), and every submission "
+                           "needs a role of its own so that your URL and password never reach a notebook. "
+                           "Use a role with CREATEROLE and CREATEDB, or grade on SQLite.")
+        if trusts_without_password(base):
+            return True, (f"Warning: {where} lets anyone on this machine connect as {make_url(base).username} without a "
+                          "password (`trust` in pg_hba.conf): a submission can too, whatever role it is given. "
+                          "Require passwords (scram-sha-256) on a server that grades other people's notebooks.")
+    except Exception as exc:  # noqa: BLE001 - cannot reach it: say so, grade nothing
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return False, f"Cannot reach {where}: {first}"
+    return True, None
+
+
+@contextlib.contextmanager
+def _unreadable_by_submissions():
+    """While grading, this process's /proc files (its environment: TEST_DATABASE_URL with its password)
+    belong to root, so a submission running as you cannot read them (prctl PR_SET_DUMPABLE 0). Its
+    command line stays readable by anyone: never put a password in --database-url."""
+    libc = None
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            libc = ctypes.CDLL(None, use_errno=True)
+    if libc is None or libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        yield
+        return
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+
+
 def _open_gradebook(url: str, console: Console):
     from skillbook.instructor.gradebook import GradebookWriter
 
@@ -179,6 +225,11 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
         return 1
     jobs = max(1, jobs or os.cpu_count() or 1)
     base = grading_base_url(database_url)
+    usable, said = database_status(base)
+    if said:
+        _say(console, said)
+    if not usable:
+        return 1
     gradebook_url = gradebook_url or default_url(course)
     writer = _open_gradebook(gradebook_url, console)
     known = writer.lessons() if writer else set()
@@ -191,7 +242,9 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
     limits = {**(limits or {}), "database_url": base}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
+    hidden = contextlib.ExitStack()
     try:
+        hidden.enter_context(_unreadable_by_submissions())
         if cluster is None:
             sandboxed, status = sandbox_status(course, sandbox, network=backend(base) != "sqlite")
             grading.use_fork_servers()
@@ -221,6 +274,7 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
         if writer:
             writer.close()
         grading.use_sandbox(False)
+        hidden.close()
     _summary(console, graded, broken, unrecorded, time.monotonic() - started, label, gradebook_url if writer else None)
     return 0
 
