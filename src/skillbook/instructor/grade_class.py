@@ -45,6 +45,8 @@ from skillbook.engine.results import LessonResult
 UNRUNNABLE = "Your notebook could not be run"  # how the graders begin a message when nothing could run
 PR_SET_DUMPABLE = 4  # linux/prctl.h
 MAX_COPY = 20 * 1024 * 1024  # the notebook copy beside results.json (for formgrader); larger is not graded anyway
+MAX_TIMESTAMP = 1024  # timestamp.txt: nbgrader writes about 30 bytes; a larger one is not a timestamp
+MAX_KEPT = 64 * 1024  # timestamp.txt and submission_secret.txt copied beside results.json
 
 
 def problem(result: LessonResult) -> str | None:
@@ -108,14 +110,18 @@ def _grade_in_threads(todo: list[Submission], jobs: int, limits: dict):
 
 
 def _timestamp(submission: Submission) -> str | None:
-    """timestamp.txt as nbgrader's collect wrote it, if it is one."""
+    """timestamp.txt as nbgrader's collect wrote it, if it is one: a plain file, read no further than
+    MAX_TIMESTAMP bytes (a student controls it: it may be 2 GB, or a pipe that never ends)."""
     from nbgrader.utils import parse_utc
 
     path = submission.folder / "timestamp.txt"
     try:
-        text = path.read_text(encoding="utf-8").strip() if path.is_file() and not path.is_symlink() else ""
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_TIMESTAMP:
+            return None
+        with path.open("rb") as stamp:
+            text = stamp.read(MAX_TIMESTAMP).decode("utf-8").strip()
         return str(parse_utc(text)) if text else None
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError):
         return None
 
 
@@ -125,9 +131,9 @@ def _keep(course: Path, submission: Submission) -> None:
     if coursedir.refusal(submission):
         return
     target = coursedir.autograded(course, submission.student, submission.lesson)
-    for name in (submission.lesson.notebook_name, *coursedir.KEPT):
+    for name, limit in ((submission.lesson.notebook_name, MAX_COPY), *((kept, MAX_KEPT) for kept in coursedir.KEPT)):
         source = submission.folder / name
-        if source.is_file() and not source.is_symlink() and source.stat().st_size <= MAX_COPY:
+        if source.is_file() and not source.is_symlink() and source.stat().st_size <= limit:
             atomic_copy(source, target / name)
 
 

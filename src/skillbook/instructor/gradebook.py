@@ -17,6 +17,8 @@ from skillbook.instructor import safe
 from skillbook.instructor.coursedir import Submission, refusal
 from skillbook.engine.results import LessonResult
 
+MAX_NOTEBOOK = 20 * 1024 * 1024  # as grading's limit: a larger notebook was not graded, and is not read
+
 
 def course_id() -> str:
     """The course id nbgrader_config.py gives nbgrader, so our rows belong to the same course."""
@@ -38,6 +40,8 @@ def _answered(notebook: Path) -> dict[str, bool]:
     from nbgrader import utils
 
     try:
+        if not notebook.is_file() or notebook.stat().st_size > MAX_NOTEBOOK:
+            return {}  # not graded either (skillbook.engine.loading.read says why); never read whole
         raw = json.loads(notebook.read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or raw.get("nbformat") != 4 or not isinstance(raw.get("cells"), list):
             return {}  # not a notebook nbgrader could read either; grading said why
