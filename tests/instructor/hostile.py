@@ -352,7 +352,8 @@ CASES = {
     "fork-bomb-limited": Case(Cells({"l00-create-skill": (
         f"import os\nfor _ in range({FORK_CHILDREN}):\n    if os.fork() == 0:\n"
         f"        os.execv('/bin/sleep', ['sleep', '{FORK_MARK}'])")}), "full"),
-    "writes-results-file": Case(Cells({"l00-create-skill": FORGE, "L00-skill_description": None, "L00-task_model": None}), None),
+    "writes-results-file": Case(Cells({"l00-create-skill": FORGE, "L00-skill_description": None, "L00-task_model": None}), "zero",
+                                needs=W11_KNOWN),
     "drops-tables-deletes-rows": Case(Prepend({"L05-create_task": DROP_EVERYTHING}), "full", lesson="L05"),
     "delete-removes-every-row": Case(Cells({"L05-delete_task": DELETE_EVERY_ROW}), "less", "delete", lesson="L05"),
     # -- reads what is not its own: blocked by the sandbox, a documented limit without it ----------
@@ -407,21 +408,21 @@ NEW_CASES = {
                                             '{"event": "check", "exercise": "L00.task_model", "check": null, "weight": 1, "passed": true}'),
                                      "zero", family="forged records", needs=W11_KNOWN),
     "forges-end-then-exits": Case(Cells({"l00-create-skill": forge('{"event": "end", "exit": 0}') + "os._exit(0)\n",
-                                         **NO_ANSWERS}), "zero", family="forged records", needs=W11_KNOWN),
+                                         **NO_ANSWERS}), "zero", broken=True, family="forged records", needs=W11_KNOWN),
     # The one forgery no design closes: the notebook runs in the process that runs its checks, so it can
     # report its own known checks as passed. It can never reach anyone else's result or exceed the maximum.
     "forges-its-own-known-checks": Case(Cells({"l00-create-skill": forge(*_every_check()) + "os._exit(0)\n", **NO_ANSWERS}),
-                                        None, family="forged records"),
+                                        None, broken=True, family="forged records"),
     # -- the process ends in the middle of a check -------------------------------------------------------
     "os-exit-in-third-task-model-check": Case(Cells({"L00-task_model": EXIT_IN_CHECKS.format(how="os._exit(0)")}), "less",
-                                              family="ends mid-check", needs=W11_KNOWN),
+                                              broken=True, family="ends mid-check", needs=W11_KNOWN),
     "sigkill-in-a-check": Case(Cells({"L00-task_model": EXIT_IN_CHECKS.format(how="os.kill(os.getpid(), signal.SIGKILL)")}),
-                               "less", family="ends mid-check", needs=W11_KNOWN),
+                               "less", broken=True, family="ends mid-check", needs=W11_KNOWN),
     "segfault-in-a-check": Case(Cells({"L00-task_model": EXIT_IN_CHECKS.format(
-        how="import ctypes; ctypes.string_at(0)")}), "less", family="ends mid-check", needs=W11_KNOWN),
+        how="import ctypes; ctypes.string_at(0)")}), "less", broken=True, family="ends mid-check", needs=W11_KNOWN),
     "system-exit-in-a-check": Case(Cells({"L00-task_model": EXIT_IN_CHECKS.format(how="raise SystemExit(0)")}), "less",
                                    family="ends mid-check"),
-    "os-exit-in-first-check": Case(Cells({"L00-skill_description": EXIT_IN_FIRST_CHECK}), "zero",
+    "os-exit-in-first-check": Case(Cells({"L00-skill_description": EXIT_IN_FIRST_CHECK}), "zero", broken=True,
                                    family="ends mid-check", needs=W11_KNOWN),
     # -- disk, memory and processes ----------------------------------------------------------------------
     "fills-its-scratch-320-mb": Case(Prepend({"L00-skill_description": FILL_SCRATCH}), "full", family="resources",

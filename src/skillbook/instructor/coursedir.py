@@ -18,6 +18,7 @@ from skillbook.course import manifest, paths
 from skillbook.instructor import safe
 from skillbook.files import atomic_write
 from skillbook.course.manifest import Lesson
+from skillbook.engine.loading.read import MAX_BYTES
 from skillbook.engine.results import LessonResult
 
 # Files nbgrader keeps beside a submission, which its feedback exchange needs later.
@@ -77,6 +78,10 @@ def refusal(submission: Submission) -> str | None:
         others = sorted(p.name for p in submission.folder.glob("*.ipynb"))
         found = f" (found {', '.join(others)})" if others else ""
         return f"no {submission.lesson.notebook_name} in submitted/{submission.name}{found}"
+    size = submission.notebook.stat().st_size
+    if size > MAX_BYTES:  # never copied, parsed or sent anywhere: it may be 2 GB (of a sparse file)
+        return (f"{submission.lesson.notebook_name} is {size // 1024 // 1024} MB; notebooks over "
+                f"{MAX_BYTES // 1024 // 1024} MB are not graded")
     return None
 
 
