@@ -52,9 +52,17 @@ def points(value, top: float) -> float:
     return min(max(number, 0.0), float(top))
 
 
+def _value(value):
+    """A check's field: a flag or a finite number as it is, anything else as text()."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else 0.0
+    return text(value)
+
+
 def _exercise(exercise: ExerciseResult, top: float) -> ExerciseResult:
-    checks = [{**check, **{k: text(check.get(k, "")) for k in ("check", "message", "question")}}
-              for check in exercise.checks if isinstance(check, dict)]
+    checks = [{key: _value(value) for key, value in check.items()} for check in exercise.checks if isinstance(check, dict)]
     return replace(exercise, id=text(exercise.id), points=points(exercise.points, top), max_points=top,
                    passed=bool(exercise.passed), message=text(exercise.message), hint=text(exercise.hint),
                    checks=checks)
