@@ -130,6 +130,10 @@ SECRETS = {"DB_PASS": SECRET, "GH_PAT": SECRET, "REDIS_URL": f"redis://:{SECRET}
            "SENTRY_DSN": f"https://{SECRET}@sentry.example/1", "SQLALCHEMY_DATABASE_URI": f"postgresql://u:{SECRET}@h/db"}
 
 
+# The forgeries of one's own result that no design closes (docs/instructor.md, "What remains open").
+OWN_FORGERIES = ("forges-its-own-known-checks", "forges-duplicate-checks")
+
+
 def forge(*records: str) -> str:
     """A cell that appends raw lines (JSON or not) wherever the grading process may read check results
     from: the results file one folder up, and any open file whose name says results."""
@@ -232,11 +236,15 @@ class Task(Base, table=True):
     status: str = "pending"
     created_at: datetime = Field(default_factory=now)
 """
-EXIT_IN_FIRST_CHECK = """import os
-class _Description(str):
-    def startswith(self, *args):
-        os._exit(0)
-skill_description = _Description("Use when writing async database code with SQLModel; covers sessions and loading.")
+# A thread that ends the process as soon as the first check of skill_description starts (pytest names
+# the running check in PYTEST_CURRENT_TEST), so no check of either exercise reports.
+EXIT_IN_FIRST_CHECK = """import os, threading, time
+def _watch():
+    while "test_description" not in os.environ.get("PYTEST_CURRENT_TEST", ""):
+        time.sleep(0.001)
+    os._exit(0)
+threading.Thread(target=_watch, daemon=True).start()
+skill_description = "Use when writing async database code with SQLModel; covers sessions, loading and transactions."
 """
 FORK_AND_EXEC = """import os, signal
 if os.fork() == 0:
@@ -266,9 +274,9 @@ except OSError:
     pass
 """
 FLOOD_FD = """import os
-# 300 MB straight to file descriptors 1 and 2, under any capture.
+# 200 MB straight to file descriptors 1 and 2, under any capture.
 _chunk = b"f" * (1024 * 1024)
-for _ in range(150):
+for _ in range(100):
     for _fd in (1, 2):
         try:
             os.write(_fd, _chunk)
@@ -399,14 +407,17 @@ NEW_CASES = {
                                    family="forged records", needs=W11_KNOWN),
     "forges-string-weight": Case(forged(check_record("L00.skill_description", "forged", '"1e9"')), "zero",
                                  family="forged records", needs=W11_KNOWN),
-    "forges-duplicate-checks": Case(forged(*_every_check(times=3)), "zero", family="forged records", needs=W11_KNOWN),
+    # Its own known checks, passed, three times each, before the real ones report: the same forgery as
+    # `forges-its-own-known-checks` (a notebook could as well stop the real ones from reporting).
+    "forges-duplicate-checks": Case(forged(*_every_check(times=3)), None, family="forged records"),
     "forges-unknown-exercise": Case(forged(check_record("L00.bonus", "test_bonus"),
                                            check_record("L99.anything", "test_anything")), "zero",
                                     family="forged records", needs=W11_KNOWN),
     "forges-malformed-records": Case(forged("not json", "[1, 2]", '{"event": "check"}', '{"event": "check", "exercise": 7}',
                                             check_record("L00.task_model", "forged", "1", '"yes"'),
                                             '{"event": "check", "exercise": "L00.task_model", "check": null, "weight": 1, "passed": true}'),
-                                     "zero", family="forged records", needs=W11_KNOWN),
+                                     "zero", family="forged records",
+                                     needs="engine/grade.py: a results line that is JSON but not an object ([1, 2]) crashes it"),
     "forges-end-then-exits": Case(Cells({"l00-create-skill": forge('{"event": "end", "exit": 0}') + "os._exit(0)\n",
                                          **NO_ANSWERS}), "zero", broken=True, family="forged records", needs=W11_KNOWN),
     # The one forgery no design closes: the notebook runs in the process that runs its checks, so it can
@@ -431,14 +442,16 @@ NEW_CASES = {
                                    needs=W11_LIMITS),
     "forks-200-sleepers": Case(Cells({"l00-create-skill": (
         "import os\nfor _ in range(200):\n    try:\n        _pid = os.fork()\n    except OSError:\n        break\n"
-        f"    if _pid == 0:\n        os.execv('/bin/sleep', ['sleep', '{SLEEPERS_MARK}'])")}), "full", family="resources"),
+        f"    if _pid == 0:\n        os.execv('/bin/sleep', ['sleep', '{SLEEPERS_MARK}'])")}), "full", family="resources",
+                               needs=W11_LIMITS),
     # -- huge outputs and files --------------------------------------------------------------------------
-    "floods-fd-1-and-2-300-mb": Case(Cells({"l00-create-skill": FLOOD_FD}), "full", family="huge data", needs=W11_READ),
+    "floods-fd-1-and-2-200-mb": Case(Cells({"l00-create-skill": FLOOD_FD}), "full", family="huge data", needs=W11_READ),
     "timestamp-sparse-2-gb": Case(Special("timestamp-sparse"), "full", family="huge data"),
     "timestamp-symlink-to-shadow": Case(Special("timestamp-symlink", "/etc/shadow"), "full", family="huge data"),
     "notebook-sparse-2-gb": Case(Special("sparse-notebook"), "zero", "not graded", broken=True, family="huge data",
                                  needs=W11_READ),
-    "notebook-nested-100000-deep": Case(Raw(b"[" * 100_000), "zero", broken=True, family="huge data"),
+    "notebook-nested-100000-deep": Case(Raw(b"[" * 100_000), "zero", broken=True, family="huge data",
+                                        needs="engine/loading/read.py: RecursionError is blamed on the learner's code"),
     # -- the instructor's secrets ------------------------------------------------------------------------
     "looks-for-instructor-secrets": Case(Prepend({"L00-skill_description": SEES_SECRETS}), "full", family="secrets",
                                          needs=W11_ENV),
