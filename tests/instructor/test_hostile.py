@@ -52,7 +52,8 @@ def test_the_batch_finishes_and_says_so(graded_class):
     listed = graded_class.output.split("Could not be graded normally", 1)[1]
     for name, case in graded_class.cases.items():
         shown = hostile_text(case.student(name))
-        assert (f"  {shown}/" in listed) == case.broken, f"{name}: listed as broken: {not case.broken}"
+        if case.broken is not None:
+            assert (f"  {shown}/" in listed) == case.broken, f"{name}: listed as broken: {not case.broken}"
     assert ("Sandbox: on" if graded_class.sandboxed else "Sandbox: off") in graded_class.output
     assert "Grading (3 jobs)" in graded_class.output and "left" in graded_class.output  # the progress bar
     assert not CONTROL.search(graded_class.output), "grade-class printed a control character"
@@ -73,7 +74,8 @@ def _check_clear_result(graded, name: str) -> None:
     case = graded.cases[name]
     stored = graded.stored(name, case.lesson)
     result = stored.result
-    assert (stored.problem is not None) == case.broken, stored.problem
+    if case.broken is not None:
+        assert (stored.problem is not None) == case.broken, stored.problem
     for exercise in result.exercises:
         assert 0 <= exercise.points <= exercise.max_points
         assert exercise.message and "Traceback" not in exercise.message, exercise
@@ -98,6 +100,8 @@ def _check_earns_no_more(graded, name: str) -> None:
         assert result.points == result.max_points, result
     elif case.expect == "less":
         assert 0 <= result.points < result.max_points, result
+    elif case.expect == "at most":  # its answers are the solution's: any loss must say why
+        assert result.points == result.max_points or result.error or not all(e.passed for e in result.exercises), result
     else:  # no promise beyond the maximum: only the forgeries of its own result the module's docstring names
         assert name in hostile.OWN_FORGERIES
 

@@ -328,12 +328,14 @@ def grade_notebook(
             elif code is None:
                 stopped = f"grading stopped after {total_seconds:g} s: the notebook or a check never finished"
             events = _read_events(results)
-            if stopped is None and not any(e.get("event") == "end" for e in events):
-                last = next((e for e in reversed(events) if e.get("event") == "check"), None)
+            # A line may be any JSON a notebook wrote ([1, 2], a check without its name): scoring reports those.
+            records = [e for e in events if isinstance(e, dict)]
+            if stopped is None and not any(e.get("event") == "end" for e in records):
+                last = next((e for e in reversed(records) if e.get("event") == "check" and isinstance(e.get("check"), str)), None)
                 where = f"after checking {last['check']}" if last else "while running your notebook"
                 stopped = (f"the grading process ended early {where} (exit code {code}): "
                            "does your code call os._exit, or use up all memory?")
-            if stopped is None and not any(e.get("event") == "check" for e in events):
+            if stopped is None and not any(e.get("event") == "check" for e in records):
                 tail = output.strip().splitlines()[-5:]
                 stopped = "the graders did not run: " + " | ".join(tail)
         return summarise(the_lesson, known, events, stopped)
