@@ -31,6 +31,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bounds on what grading writes for one submission: the notebook copy (20 MB at most) aside.
 RESULTS_BYTES = 1024 * 1024
 PAGE_BYTES = 2 * 1024 * 1024
+LIMIT_WORDS = ("disk", "memory", "processes", "space", "full", "stopped", "limit")
 SQLITE_CASES = [name for name, case in hostile.CASES.items() if case.database == "sqlite"]
 POSTGRES_CASES = [name for name, case in hostile.CASES.items() if case.database == "postgresql"]
 
@@ -100,8 +101,9 @@ def _check_earns_no_more(graded, name: str) -> None:
         assert result.points == result.max_points, result
     elif case.expect == "less":
         assert 0 <= result.points < result.max_points, result
-    elif case.expect == "at most":  # its answers are the solution's: any loss must say why
-        assert result.points == result.max_points or result.error or not all(e.passed for e in result.exercises), result
+    elif case.expect == "at most":  # its answers are the solution's: a loss must come from the limits it met
+        said = _said(result).lower()
+        assert result.points == result.max_points or any(word in said for word in LIMIT_WORDS), result
     else:  # no promise beyond the maximum: only the forgeries of its own result the module's docstring names
         assert name in hostile.OWN_FORGERIES
 
