@@ -311,7 +311,7 @@ PG_ATTEMPTS = {
     "pg-connects-to-another-database": ("await asyncpg.connect(_url.set(drivername='postgresql', database='postgres')"
                                         ".render_as_string(hide_password=False))", "only-to-its-own-database"),
     "pg-drops-another-database": ("await _conn.execute('DROP DATABASE \"{canary}\"')", "must be owner of database"),
-    "pg-creates-a-role": ("await _conn.execute(\"CREATE ROLE hostile_admin LOGIN SUPERUSER PASSWORD 'x'\")",
+    "pg-creates-a-role": ("await _conn.execute(\"CREATE ROLE hostile_admin LOGIN CREATEDB PASSWORD 'x'\")",
                           "permission denied to create role"),
     "pg-makes-itself-superuser": ("await _conn.execute('ALTER ROLE CURRENT_USER SUPERUSER')", "superuser"),
     "pg-creates-a-database": ("await _conn.execute('CREATE DATABASE hostile_db')", "permission denied to create database"),
