@@ -115,7 +115,8 @@ def _stopped_by_limit(workdir: Path) -> dict | None:
 
 def _where(events: list[dict]) -> str:
     """Where the run was when it stopped: the check that started and never reported, or the notebook's cells."""
-    reported = {e.get("check") for e in events if isinstance(e, dict) and e.get("event") == "check"}
+    reported = {e["check"] for e in events
+                if isinstance(e, dict) and e.get("event") == "check" and isinstance(e.get("check"), str)}
     for event in reversed(events):
         if isinstance(event, dict) and event.get("event") == "running" and isinstance(event.get("check"), str):
             if event["check"] not in reported:
