@@ -3,7 +3,7 @@
 import math
 
 from skillbook.course import manifest
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 from skillbook.instructor import safe
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from skillbook.course import manifest
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 from skillbook.learner.hint import HintLevelError, hint_lines
 from skillbook.learner.report import Running, exercise_lines, first_failure_text, lesson_text, shown_in_terminal
 

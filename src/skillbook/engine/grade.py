@@ -23,7 +23,7 @@ from skillbook.engine.forkserver import OUTPUT_BYTES, ForkServer, ForkServerErro
 from skillbook.engine.databases import grading_base_url, isolated_database
 from skillbook.course.manifest import Lesson
 from skillbook.engine.scoring.known import known_checks
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 from skillbook.engine.scoring.points import summarise
 
 TOTAL_SECONDS = 240.0  # the whole run, notebook and checks; the process is killed after it

@@ -19,7 +19,7 @@ from skillbook.instructor import safe
 from skillbook.files import atomic_write
 from skillbook.course.manifest import Lesson
 from skillbook.engine.loading.read import MAX_BYTES
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 
 # Files nbgrader keeps beside a submission, which its feedback exchange needs later.
 KEPT = ("timestamp.txt", "submission_secret.txt")

@@ -12,7 +12,7 @@ from pathlib import Path
 from skillbook.instructor import coursedir, safe
 from skillbook.instructor.coursedir import Stored
 from skillbook.files import atomic_copy, atomic_write
-from skillbook.engine.results import ExerciseResult
+from skillbook.engine.scoring.results import ExerciseResult
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}.total{font-size:1.2rem}.note{background:#fff3e0;padding:.5rem 1rem;border-radius:4px}

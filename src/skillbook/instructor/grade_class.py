@@ -40,7 +40,7 @@ from skillbook.instructor.coursedir import Stored, Submission
 from skillbook.engine.databases import backend, grading_base_url
 from skillbook.files import atomic_copy
 from skillbook.engine.grade import GradingError, grade_notebook, zero_result
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 
 UNRUNNABLE = "Your notebook could not be run"  # how the graders begin a message when nothing could run
 PR_SET_DUMPABLE = 4  # linux/prctl.h

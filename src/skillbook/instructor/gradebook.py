@@ -15,7 +15,7 @@ from pathlib import Path
 from skillbook.course import paths
 from skillbook.instructor import safe
 from skillbook.instructor.coursedir import Submission, refusal
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 
 MAX_NOTEBOOK = 20 * 1024 * 1024  # as grading's limit: a larger notebook was not graded, and is not read
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import replace
 
 from skillbook.course.manifest import Lesson
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 
 # C0 controls but tab and newline, DEL, and C1 controls (U+0080-U+009F: a terminal reads U+009B as ESC [).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

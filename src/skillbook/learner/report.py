@@ -14,7 +14,7 @@ import threading
 import time
 
 from skillbook.course import manifest
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 
 
 def _points(value: float) -> str:

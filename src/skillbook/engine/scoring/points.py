@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from skillbook.course.manifest import Exercise, Lesson, Promise
 from skillbook.engine.scoring.known import KnownCheck
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 
 NOT_REPORTED = "this check did not finish: the grading process stopped before it reported"
 SKIPPED = "this check was skipped, which counts as failed (a problem of the graders, not of your code: tell your instructor)"
