@@ -186,4 +186,5 @@ def test_outputs_are_kept_only_where_nbval_checks_them(tmp_path, monkeypatch):
 def test_course_is_consistent():
     """Does the real course pass dev check: every exercise's promises match its grader checks, its
     text lists them, and no hint quotes its solution?"""
-    assert problems(known_checks) == []
+    found = problems(known_checks)
+    assert not found, f"{len(found)} problem(s):\n" + "\n".join(found)
