@@ -26,6 +26,7 @@ afterwards; a process that left the group survives (docs/instructor.md says so).
 """
 
 import ctypes
+import errno
 import json
 import os
 import resource
@@ -56,14 +57,21 @@ def _check(result: int, what: str) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    if not _private_mounts:  # never change the mounts of the machine's own namespace (a root caller could)
+        raise OSError(errno.EPERM, "refusing to mount outside a private mount namespace")
     encode = lambda s: s.encode() if s is not None else None  # noqa: E731
     _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
            f"mount {target}")
 
 
+_private_mounts = False  # True once this process has a mount namespace of its own: only then may it mount
+
+
 def _unshare(flags: int) -> None:
+    global _private_mounts
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(flags), "unshare")
+    _private_mounts = bool(flags & _CLONE_NEWNS)
     if flags & _CLONE_NEWUSER:  # the same user inside as outside
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
