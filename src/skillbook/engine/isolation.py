@@ -131,6 +131,8 @@ def _probe_flags(flags: int) -> bool:
 def mode() -> str:
     """NAMESPACES if every run gets its own pid and mount namespace here, else PROCESS_GROUP (probed once)."""
     global _flavour
+    if os.environ.get("SKILLBOOK_ISOLATION") == "process-group":  # to test (and debug) the fallback
+        _flavour = None
     if _flavour is False:
         _flavour = next((f for f in (_CLONE_NEWUSER | _CLONE_NEWPID | _CLONE_NEWNS, _CLONE_NEWPID | _CLONE_NEWNS)
                          if _probe_flags(f)), None)
