@@ -81,11 +81,12 @@ def _collect(lesson: manifest.Lesson) -> list[dict]:
 @cache
 def _known(lesson_id: str, fingerprint: str) -> tuple[KnownCheck, ...]:
     lesson = manifest.lesson(lesson_id)
-    store = _cache_folder() / f"known-{lesson.id}-{fingerprint}.json"
+    store = _cache_folder() / "known" / f"{lesson.id}-{fingerprint}.json"  # apart from the graded results
     try:
         records = json.loads(store.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         records = _collect(lesson)
+        store.parent.mkdir(mode=0o700, exist_ok=True)
         atomic_write(store, json.dumps(records))
     checks = tuple(KnownCheck(**record) for record in records)
     exercises = {e.id for e in lesson.exercises}
