@@ -10,7 +10,7 @@ from skillbook.course import paths
 from skillbook.engine.databases import backend, grading_base_url
 from skillbook.engine.grade import NOTEBOOK_BYTES, grade_notebook
 from skillbook.course.manifest import Lesson
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 from skillbook.files import atomic_write
 
 

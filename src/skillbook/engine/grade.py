@@ -23,7 +23,7 @@ from skillbook.engine.forkserver import OUTPUT_BYTES, ForkServer, ForkServerErro
 from skillbook.engine.databases import grading_base_url, isolated_database
 from skillbook.course.manifest import Lesson
 from skillbook.engine.scoring.known import known_checks
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 from skillbook.engine.scoring.points import summarise
 
 TOTAL_SECONDS = 240.0  # the whole run, notebook and checks; the process is killed after it
@@ -115,7 +115,8 @@ def _stopped_by_limit(workdir: Path) -> dict | None:
 
 def _where(events: list[dict]) -> str:
     """Where the run was when it stopped: the check that started and never reported, or the notebook's cells."""
-    reported = {e.get("check") for e in events if isinstance(e, dict) and e.get("event") == "check"}
+    reported = {e["check"] for e in events
+                if isinstance(e, dict) and e.get("event") == "check" and isinstance(e.get("check"), str)}
     for event in reversed(events):
         if isinstance(event, dict) and event.get("event") == "running" and isinstance(event.get("check"), str):
             if event["check"] not in reported:

@@ -190,7 +190,11 @@ def pytest_runtest_makereport(item, call):
         return report
     exercise, weight = _exercise(item)
     record = None
-    if report.when == "call" or (report.when == "setup" and report.failed):
+    if report.skipped and report.when in ("setup", "call"):  # scored as failed: a check forces what it proves
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
+        record = {"event": "check", "exercise": exercise, "check": item.name, "weight": weight, "passed": False,
+                  "skipped": True, "message": reason.removeprefix("Skipped: "), "question": (item.obj.__doc__ or "").strip()}
+    elif report.when == "call" or (report.when == "setup" and report.failed):
         passed = report.passed
         message = "" if passed else describe_failure(call.excinfo) if call.excinfo else "failed"
         record = {"event": "check", "exercise": exercise, "check": item.name, "weight": weight,

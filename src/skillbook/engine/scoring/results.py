@@ -10,7 +10,8 @@ class ExerciseResult:
     max_points: float
     passed: bool
     message: str
-    hint: str = ""
+    hint: str = ""  # the hint of the promise whose check failed first, else the exercise's level-1 hint
+    promise: str = ""  # what that promise says (course.toml), shown as the behaviour not there yet
     checks: list[dict] = field(default_factory=list)
 
 
