@@ -101,6 +101,10 @@ def _drop_capabilities() -> None:
 def _probe_flags(flags: int) -> bool:
     """Can a child unshare `flags`, and its pid 1 mount /proc and a tmpfs? (Tried in throw-away processes.)"""
     folder = Path(f"/dev/shm/.skillbook-probe-{os.getpid()}")
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        folder = Path("/tmp")  # only the mount's success matters; it happens in a private namespace
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -118,10 +122,6 @@ def _probe_flags(flags: int) -> bool:
         except BaseException:  # noqa: BLE001
             code = 1
         os._exit(code)
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError:
-        folder = Path("/tmp")  # only the mount's success matters; it happens in a private namespace
     status = os.waitpid(pid, 0)[1]
     if folder.name.startswith(".skillbook-probe"):
         folder.rmdir()
