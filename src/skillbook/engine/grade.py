@@ -113,10 +113,46 @@ def _stopped_by_limit(workdir: Path) -> dict | None:
         return None
 
 
-def _limit_words(limit: dict) -> str:
-    if limit.get("limit") == "processes":
-        return f"your code started more than {limit.get('max')} processes at once; grading stopped"
-    return f"your code used more than {_gigabytes(limit.get('max'))} of memory (all its processes together); grading stopped"
+def _where(events: list[dict]) -> str:
+    """Where the run was when it stopped: the check that started and never reported, or the notebook's cells."""
+    reported = {e.get("check") for e in events if isinstance(e, dict) and e.get("event") == "check"}
+    for event in reversed(events):
+        if isinstance(event, dict) and event.get("event") == "running" and isinstance(event.get("check"), str):
+            if event["check"] not in reported:
+                return f"while checking {str(event.get('exercise'))[:80]} ({event['check'][:120]})"
+            break
+    if reported:
+        return "between two checks"
+    return "while running your notebook's cells"
+
+
+def _why_stopped(code: int | None, events: list[dict], output: str, limit: dict | None, total_seconds: float) -> str | None:
+    """In words, why this run's result is not the notebook's whole grade; None when the run ended normally.
+    The worker's exit status counts: a run ends normally only with exit 0 after its end event."""
+    where = _where(events)
+    if limit and limit.get("limit") == "processes":
+        return f"your code started more than {limit.get('max')} processes at once {where}; grading stopped there"
+    if limit:
+        return (f"your code used more than {_gigabytes(limit.get('max'))} of memory (all its processes together) "
+                f"{where}; grading stopped there")
+    if code is None:
+        return f"grading stopped after {total_seconds:g} s: your code did not finish {where} (an endless loop?)"
+    ends = [e for e in events if isinstance(e, dict) and e.get("event") == "end"]
+    tail = " | ".join(output.strip().splitlines()[-5:])[:500]
+    if code == -9 or code == 137:
+        return f"the grading process was killed {where} (out of memory?); grading stopped there"
+    if code < 0:
+        return f"the grading process crashed (signal {-code}) {where}; grading stopped there"
+    if not ends:
+        return (f"the grading process ended early {where} (exit code {code}): "
+                "does your code call os._exit, or use up all memory?")
+    if code != 0 or ends[-1].get("exit") not in (0, 1):  # 1: some checks failed, which is a normal end
+        memory = "MemoryError" in output
+        return (f"your code ran out of memory {where}" if memory else
+                f"the graders could not finish {where} (exit {ends[-1].get('exit')}): {tail}")
+    if not any(isinstance(e, dict) and e.get("event") == "check" for e in events):
+        return "the graders did not run: " + tail
+    return None
 
 
 def _gigabytes(value) -> str:
@@ -215,18 +251,22 @@ def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
 
 def _new_events(path: Path, offset: int, on_event: Callable[[dict], None]) -> int:
     """Pass on the events written after `offset` (whole lines only); the new offset."""
+    if offset >= RESULTS_BYTES:  # as far as the parent reads this file at all
+        return offset
     try:
         with open(path, "rb") as results:
             results.seek(offset)
-            chunk = results.read()
+            chunk = results.read(RESULTS_BYTES - offset)
     except OSError:
         return offset
     complete = chunk[: chunk.rfind(b"\n") + 1]
     for line in complete.splitlines():
         try:
-            on_event(json.loads(line))
+            event = json.loads(line)
         except ValueError:
             continue
+        if isinstance(event, dict):
+            on_event(event)
     return offset + len(complete)
 
 
@@ -322,20 +362,10 @@ def grade_notebook(
                 code, output = _run_worker(argv, env=_environment(url, workdir), cwd=copy.parent,
                                            timeout=total_seconds, limits=limits, bound=[results.name],
                                            server=fork_server)
-            stopped = None
-            if limit := _stopped_by_limit(workdir):
-                stopped = _limit_words(limit)
-            elif code is None:
-                stopped = f"grading stopped after {total_seconds:g} s: the notebook or a check never finished"
             events = _read_events(results)
-            # A line may be any JSON a notebook wrote ([1, 2], a check without its name): scoring reports those.
-            records = [e for e in events if isinstance(e, dict)]
-            if stopped is None and not any(e.get("event") == "end" for e in records):
-                last = next((e for e in reversed(records) if e.get("event") == "check" and isinstance(e.get("check"), str)), None)
-                where = f"after checking {last['check']}" if last else "while running your notebook"
-                stopped = (f"the grading process ended early {where} (exit code {code}): "
-                           "does your code call os._exit, or use up all memory?")
-            if stopped is None and not any(e.get("event") == "check" for e in records):
-                tail = output.strip().splitlines()[-5:]
-                stopped = "the graders did not run: " + " | ".join(tail)
-        return summarise(the_lesson, known, events, stopped)
+            stopped = _why_stopped(code, events, output, _stopped_by_limit(workdir), total_seconds)
+        result = summarise(the_lesson, known, events, stopped)
+        # A time or memory limit hit in a cell or a check depends on the machine's load: never cached.
+        result.cacheable = stopped is None and not any(
+            isinstance(e, dict) and e.get("event") == "check" and e.get("limit") for e in events)
+        return result

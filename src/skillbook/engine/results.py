@@ -22,6 +22,7 @@ class LessonResult:
     exercises: list[ExerciseResult]
     error: str | None = None  # set when the notebook as a whole could not be run
     ignored: list[str] = field(default_factory=list)  # results the graders do not hold, or sent twice (skillbook.engine.scoring.points)
+    cacheable: bool = True  # False when a limit (time, memory) or a crash decided part of it: grade it again next time
 
     def exercise(self, exercise_id: str) -> ExerciseResult:
         for e in self.exercises:
@@ -41,4 +42,5 @@ class LessonResult:
             exercises=[ExerciseResult(**e) for e in data["exercises"]],
             error=data.get("error"),
             ignored=list(data.get("ignored", [])),
+            cacheable=bool(data.get("cacheable", True)),
         )
