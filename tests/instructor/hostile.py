@@ -317,11 +317,11 @@ PG_ATTEMPTS = {
     "pg-creates-a-database": ("await _conn.execute('CREATE DATABASE hostile_db')", "permission denied to create database"),
 }
 
-W11 = "w11: issue 11 item 1 (no reachable descriptor, a pid namespace or cgroup per submission)"
-W11_KNOWN = "w11: issue 11 item 2 (checks and weights known before the notebook runs)"
-W11_LIMITS = "w11: issue 11 item 4 (disk, memory and process limits per submission)"
-W11_ENV = "w11: issue 11 item 5 (an allow-listed environment)"
-W11_READ = "w11: issue 11 item 6 (student-sized data read with a bound)"
+W11 = "issue 11 item 1: engine/isolation.py (no reachable descriptor, a pid namespace per run)"
+W11_KNOWN = "issue 11 item 2: engine/scoring (checks and weights known before the notebook runs)"
+W11_LIMITS = "issue 11 item 4: engine/isolation.py (disk, memory and process limits per run)"
+W11_ENV = "issue 11 item 5: engine/forkserver.py (an allow-listed environment)"
+W11_READ = "issue 11 item 6: engine/grade.py, forkserver.py (student-sized data read with a bound)"
 CASES = {
     # -- not a notebook at all: a zero that says why, listed as broken -------------------------------
     "invalid-json": Case(Raw(b'{"cells": [ {"cell_type": "code", '), "zero", "not valid JSON", broken=True),
