@@ -62,7 +62,7 @@ class Case:
     family: str = "malformed"
     folder: bytes | None = None  # the student folder's name as bytes, when it is not the case's name
     database: str = "sqlite"  # "postgresql": graded in a class of its own on TEST_DATABASE_URL
-    needs: str = ""  # the engine work (issue 11 item) a case waits for, said in the docs and the report
+    needs: str = ""  # the engine work (issue 11 item, module) that holds this case
 
     def student(self, name: str) -> str:
         """The student name grade-class reads from the folder (undecodable bytes as os.fsdecode keeps them)."""
