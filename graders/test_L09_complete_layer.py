@@ -299,6 +299,15 @@ async def test_text_values_are_converted_to_the_column_type(learner, taskflow_db
                 f"filter_conditions(Task, {filters!r}) selected {sorted(got)}; expected {sorted(expected)}. Text from a query "
                 "string must become the column's type ('3' -> 3, 'true' -> True, 'a,b' -> ['a', 'b'])."
             )
+    # SQLite compares an INTEGER column with '3' as a number, PostgreSQL refuses: what is sent shows it on both.
+    filter_conditions = learner.filter_conditions
+    for filters in ({"priority__gte": "4"}, {"priority": "2"}, {"priority__between": "2,4"}, {"project_id__in": "1,2"}):
+        sent = select(Task.id).where(*filter_conditions(Task, filters)).compile().params.values()
+        values = [v for value in sent for v in (value if isinstance(value, (list, tuple)) else [value])]
+        assert values and all(isinstance(v, int) for v in values), (
+            f"filter_conditions(Task, {filters!r}) sends {values!r} for an integer column: convert query-string text "
+            "to the column's type (int('4')), or PostgreSQL refuses the comparison."
+        )
 
 
 @filters_check
