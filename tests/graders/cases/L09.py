@@ -405,6 +405,8 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T")
 
