@@ -35,10 +35,9 @@ from taskflow.db import make_engine
 from taskflow.models import Project, ProjectCreate, ProjectUpdate, Task, TaskCreate, TaskUpdate
 from taskflow.testing import TestOutcome, run_tests
 
-FILTERS, PAGINATE, SAVE = "L09.filter_conditions", "L09.paginate", "L09.save"
-filters_check = pytest.mark.exercise(FILTERS)
-paginate_check = pytest.mark.exercise(PAGINATE)
-save_check = pytest.mark.exercise(SAVE)
+filters_check = pytest.mark.exercise("L09.filter_conditions")
+paginate_check = pytest.mark.exercise("L09.paginate")
+save_check = pytest.mark.exercise("L09.save")
 service_base = pytest.mark.exercise("L09.service_base")
 task_service = pytest.mark.exercise("L09.task_service")
 create_app = pytest.mark.exercise("L09.create_app")
