@@ -1100,6 +1100,20 @@ async def _passes_on_the_correct_app(learner, database_url, engine, order: str =
     return run
 
 
+async def _a_suite_that_can_fail(learner, database_url, engine, order: str = "defined") -> dict:
+    """The run on the correct app, once the tests are known to pass there and to fail on some broken app:
+    tests that assert nothing pass everywhere, and earn nothing for their order or their rollback."""
+    run = await _passes_on_the_correct_app(learner, database_url, engine, order)
+    for app_name in BROKEN_APPS:
+        outcome = (await _suite(learner, app_name, database_url, engine))["outcome"]
+        if outcome.failed or outcome.errors:
+            return run
+    raise AssertionError(
+        "Your tests pass against every broken app too: they check nothing that can fail. Assert the status "
+        "codes and bodies the app must answer."
+    )
+
+
 async def _catches(learner, database_url, engine, app_name: str, mistake: str) -> None:
     await _passes_on_the_correct_app(learner, database_url, engine)
     outcome = (await _suite(learner, app_name, database_url, engine))["outcome"]
@@ -1154,7 +1168,7 @@ async def test_tests_catch_a_patch_that_resets_fields(learner, database_url, eng
 @app_tests
 async def test_tests_use_the_overridden_session(learner, database_url, engine, taskflow_db):
     """Do the app's requests in the tests write through the session the tests give it (get_session overridden, on db_engine)?"""
-    run = await _passes_on_the_correct_app(learner, database_url, engine)
+    run = await _a_suite_that_can_fail(learner, database_url, engine)
     assert run["inserts"], (
         "Your tests passed, but nothing was written through db_engine: override the app's session dependency "
         "(app.dependency_overrides[get_session]) with one that yields a session on db_engine."
@@ -1164,7 +1178,7 @@ async def test_tests_use_the_overridden_session(learner, database_url, engine, t
 @app_tests
 async def test_tests_leave_the_database_empty(learner, database_url, engine, taskflow_db):
     """Is every test's data rolled back, so the database is empty once the tests are done?"""
-    run = await _passes_on_the_correct_app(learner, database_url, engine)
+    run = await _a_suite_that_can_fail(learner, database_url, engine)
     assert run["inserts"] and not run["rows_left"], (
         f"After your tests the database still holds {run['rows_left']} rows: run each test in a transaction that is rolled "
         "back (a connection, begin(), a session with join_transaction_mode='create_savepoint', rollback after the test)."
@@ -1175,5 +1189,5 @@ async def test_tests_leave_the_database_empty(learner, database_url, engine, tas
 @app_tests
 async def test_tests_pass_in_any_order(learner, database_url, engine, taskflow_db):
     """Do the tests pass when run in reverse order, so none depends on what another left behind?"""
-    await _passes_on_the_correct_app(learner, database_url, engine)
+    await _a_suite_that_can_fail(learner, database_url, engine)
     await _passes_on_the_correct_app(learner, database_url, engine, order="reversed")

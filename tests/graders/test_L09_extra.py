@@ -9,5 +9,5 @@ def test_tests_that_assert_nothing_score_zero(grade, submission):
     result = grade(submission("L09", WRONG["tests-assert-nothing"][0]))
     tests = result.exercise("L09.app_tests")
     assert tests.points == 0, tests
-    assert "pass against an app that" in tests.message, tests.message
+    assert "pass against" in tests.message, tests.message
     assert all(e.passed for e in result.exercises if e.id != "L09.app_tests"), [e for e in result.exercises if not e.passed]
