@@ -53,7 +53,8 @@ def _fingerprint() -> str:
 
 
 def _cache_folder() -> Path:
-    folder = Path(os.environ.get("SKILLBOOK_CACHE_DIR") or Path(tempfile.gettempdir()) / f"skillbook-cache-{os.getuid()}")
+    base = Path(os.environ.get("SKILLBOOK_CACHE_DIR") or Path(tempfile.gettempdir()) / f"skillbook-cache-{os.getuid()}")
+    folder = base / "known-checks"  # beside the graded results, not among them
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
@@ -81,7 +82,7 @@ def _collect(lesson: manifest.Lesson) -> list[dict]:
 @cache
 def _known(lesson_id: str, fingerprint: str) -> tuple[KnownCheck, ...]:
     lesson = manifest.lesson(lesson_id)
-    store = _cache_folder() / f"known-{lesson.id}-{fingerprint}.json"
+    store = _cache_folder() / f"{lesson.id}-{fingerprint}.json"
     try:
         records = json.loads(store.read_text(encoding="utf-8"))
     except (OSError, ValueError):

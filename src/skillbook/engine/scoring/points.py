@@ -3,16 +3,22 @@
 The results stream comes from a process that ran the learner's code, so nothing in it is trusted
 but the verdict of a check the parent already knows (skillbook.engine.scoring.known): weights come from the
 graders, a check reported twice counts by its first report, records for unknown checks or of the
-wrong shape are ignored and reported, and a known check that never reported scores 0.
+wrong shape are ignored and reported, and a known check that never reported, or was skipped, scores 0.
+
+An exercise's promises (course.toml) gate its checks: the checks of an edge promise (main = false)
+earn points only once every check of every main promise passes, so a stub that returns None for a
+missing id earns nothing.
 """
 
 import math
+from typing import NamedTuple
 
-from skillbook.course.manifest import Exercise, Lesson
+from skillbook.course.manifest import Exercise, Lesson, Promise
 from skillbook.engine.scoring.known import KnownCheck
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 
 NOT_REPORTED = "this check did not finish: the grading process stopped before it reported"
+SKIPPED = "this check was skipped, which counts as failed (a problem of the graders, not of your code: tell your instructor)"
 MAX_MESSAGE = 500
 
 
@@ -44,7 +50,7 @@ def verdicts(known: tuple[KnownCheck, ...], events: list[dict]) -> tuple[dict[st
             ignored.append(f"a second result for {check.name}")
             continue
         found[check.name] = {"passed": event["passed"], "message": _text(event.get("message")),
-                             "question": _text(event.get("question"))}
+                             "question": _text(event.get("question")), "skipped": event.get("skipped") is True}
     return found, ignored
 
 
@@ -55,30 +61,72 @@ def clamp(points: float, maximum: float) -> float:
     return round(min(max(points, 0.0), maximum), 2)
 
 
-def score_exercise(exercise: Exercise, known: list[KnownCheck], found: dict[str, dict], stopped: str | None) -> ExerciseResult:
-    checks = []
+def _verdict(record: dict) -> tuple[bool, str]:
+    """Passed, and the message: a skipped check is failed (a grader must force what it checks)."""
+    if record.get("skipped") is True:
+        reason = record.get("message") or "no reason given"
+        return False, f"{SKIPPED}: {reason}"
+    return record["passed"], record["message"]
+
+
+class _Row(NamedTuple):
+    check: KnownCheck
+    promise: Promise | None  # None: the exercise lists no promises yet, or none names this check
+    passed: bool
+    message: str
+    question: str
+
+    @property
+    def main(self) -> bool:
+        return self.promise is None or self.promise.main
+
+
+def _rows(exercise: Exercise, known: list[KnownCheck], found: dict[str, dict], stopped: str | None) -> list[_Row]:
+    """Each known check's verdict (never reported: failed), and a weightless row for a failed clean-up."""
+    rows = []
     for check in known:
-        record = found.get(check.name)
-        if record is None:
-            record = {"passed": False, "message": stopped or NOT_REPORTED, "question": ""}
-        checks.append((check, record))
+        record = found.get(check.name) or {"passed": False, "message": stopped or NOT_REPORTED, "question": ""}
+        promise = exercise.promise_of(check.function)
+        rows.append(_Row(check, promise, *_verdict(record), record.get("question", "")))
         clean_up = found.get(check.name + " (clean-up)")
         if clean_up is not None:
-            checks.append((KnownCheck(check.name + " (clean-up)", check.function, check.exercise, 0.0), clean_up))
-    total = sum(c.weight for c, _ in checks)
-    earned = sum(c.weight for c, r in checks if r["passed"])
-    failed = [(c, r) for c, r in checks if not r["passed"]]
-    if not checks:
+            weightless = KnownCheck(check.name + " (clean-up)", check.function, check.exercise, 0.0)
+            rows.append(_Row(weightless, promise, False, clean_up["message"], clean_up.get("question", "")))
+    return rows
+
+
+def score_exercise(exercise: Exercise, known: list[KnownCheck], found: dict[str, dict], stopped: str | None) -> ExerciseResult:
+    """Points in proportion to the weight of the checks that pass and count.
+
+    A check's promise (course.toml) says whether it is main or an edge case; an edge check counts
+    only once every main check of the exercise passes. A check no promise names, or every check of an
+    exercise that lists no promises yet, is main. The message and hint are those of the first failing
+    main check (else the first failing edge check): its promise's hint, or the exercise's level-1 hint.
+    """
+    rows = _rows(exercise, known, found, stopped)
+    main_failing = [r for r in rows if not r.passed and r.main]
+    failing = main_failing + [r for r in rows if not r.passed and not r.main]
+    waiting_for = f"“{main_failing[0].promise.says}”" if main_failing and main_failing[0].promise else "the main behaviour"
+    checks, total, earned = [], 0.0, 0.0
+    for row in rows:
+        counts = row.passed and (row.main or not main_failing)
+        total += row.check.weight
+        earned += row.check.weight if counts else 0.0
+        message = f"passes, but counts once {waiting_for} works" if row.passed and not counts else row.message
+        checks.append({"check": row.check.name, "passed": row.passed, "counts": counts, "message": message,
+                       "question": row.question, "promise": row.promise.id if row.promise else ""})
+    if not rows:
         points, message = 0.0, "no check of this exercise exists in the graders"
     else:
         points = clamp(exercise.points * earned / total, exercise.points) if total else 0.0
-        message = failed[0][1]["message"] if failed else f"all {len(checks)} checks passed"
-    passed = bool(checks) and not failed
+        message = failing[0].message if failing else f"all {len(rows)} checks passed"
+    passed = bool(rows) and not failing
+    promise = failing[0].promise if failing else None
     return ExerciseResult(
         id=exercise.id, points=points, max_points=exercise.points, passed=passed, message=message,
-        hint="" if passed else exercise.hint,
-        checks=[{"check": c.name, "passed": r["passed"], "message": r["message"], "question": r["question"]}
-                for c, r in checks],
+        hint="" if passed else (promise.hint if promise and promise.hint else exercise.hint),
+        promise="" if passed or promise is None else promise.says,
+        checks=checks,
     )
 
 
