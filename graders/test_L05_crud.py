@@ -512,9 +512,10 @@ async def test_bulk_result_is_loaded_after_commit(learner, engine, sessionmaker)
     project_id = await make_project(sessionmaker, "bulk")
     async with AsyncSession(engine) as session:  # expire_on_commit=True: SQLAlchemy's default
         result = await call(learner.create_tasks_bulk, session, batch(project_id, 3))
-        ids_of(result, "create_tasks_bulk")
-        stale = sorted({name for task in result for name in expired_fields(task)})
-        assert result, "create_tasks_bulk returned no tasks for a batch of 3."
+        assert isinstance(result, (list, tuple)) and len(result) == 3, (
+            f"create_tasks_bulk returned {result!r} for a batch of 3; return the list of the 3 new tasks."
+        )
+        stale = sorted({name for task in result for name in expired_fields(assert_task(task, "create_tasks_bulk"))})
     assert not stale, (
         f"After your commit the tasks' {', '.join(stale)} were expired (expire_on_commit=True, the default), so the "
         "caller cannot read them without implicit IO. Refresh each task after the commit, as in create_task."

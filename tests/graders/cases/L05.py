@@ -325,11 +325,13 @@ async def create_tasks_bulk(session, items):
     tasks = [Task(**item.model_dump()) for item in items]
     try:
         session.add_all(tasks)
+        await session.flush()
+        ids = [task.id for task in tasks]  # read now: the commit may expire them
         await session.commit()
     except Exception:
         await session.rollback()
         raise
-    return [await session.get(Task, task.id, populate_existing=True) for task in tasks]
+    return [await session.get(Task, task_id, populate_existing=True) for task_id in ids]
 """,
     },
 }
