@@ -448,8 +448,8 @@ async def test_due_date_migration_keeps_existing_tasks(learner, project_dir, fre
     after_down = await _run(fresh_url, _task_titles)
     assert after_down == rows, (
         f"Downgrading from head to {before_last} left the task table with {after_down} instead of {rows}: the "
-        "downgrade lost data. Removing due_date must drop that column only (batch_op.drop_column), never the "
-        "table with its rows."
+        "downgrade lost data. Removing due_date must drop that column only (batch_op.drop_column), and delete "
+        "no rows (nor the table that holds them)."
     )
     await _alembic(project_dir, "upgrade", fresh_url, "head")
     after_up = await _run(fresh_url, _task_titles)
@@ -549,14 +549,23 @@ async def _make_version_table(url: str) -> None:
 
 
 @current_revision
-async def test_current_revision_of_a_new_database_is_none(learner, fresh_url, decoy):
-    """Is current_revision None for a database that was never migrated, and for one at base?"""
+async def test_current_revision_of_a_new_database_is_none(learner, project_dir, fresh_url, decoy):
+    """Is current_revision None for a database that was never migrated, and for one at base (while it does
+    report a revision that is recorded)?"""
     got = await _learner_current(learner, fresh_url)
     assert got is None, (
         f"For a database without an alembic_version table current_revision returned {got!r} instead of None. "
         "Read the revision from the database (MigrationContext.configure(conn).get_current_revision()), not from the project."
     )
+    first, _ = _ids(learner, project_dir)
     await _make_version_table(fresh_url)
+    await _run(fresh_url, lambda c: c.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": first}))
+    got = await _learner_current(learner, fresh_url)
+    assert got == first, (
+        f"The database records revision {first!r}, but current_revision returned {got!r}: it must read the revision "
+        "first; None is only the answer for a database that records none."
+    )
+    await _run(fresh_url, lambda c: c.execute(text("DELETE FROM alembic_version")))
     got = await _learner_current(learner, fresh_url)
     assert got is None, f"For an empty alembic_version table (a database at base) current_revision returned {got!r} instead of None."
 
@@ -596,8 +605,10 @@ def _open_files() -> set[str]:
 
 
 async def _connections_to(url: str) -> int:
-    """Connections the process still holds to the database at `url`, besides the one that asks."""
-    gc.collect()
+    """Connections the process still holds to the database at `url`, besides the one that asks.
+
+    Counted before any garbage collection: an engine nobody disposed of keeps its pooled connection open
+    until the collector happens to run, which in a long-lived program can be much later."""
     await asyncio.sleep(0.2)  # a closed aiosqlite connection's thread lets go of its file
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -614,10 +625,14 @@ async def test_current_revision_leaves_no_connection_open(learner, project_dir, 
     first, _ = _ids(learner, project_dir)
     await _make_version_table(fresh_url)
     await _run(fresh_url, lambda c: c.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": first}))
-    before = await _connections_to(fresh_url)
-    got = await _learner_current(learner, fresh_url)
-    assert got == first, f"The database records revision {first!r}, but current_revision returned {got!r}."
-    left = await _connections_to(fresh_url) - before
+    gc.disable()  # the collector would close an abandoned pool at some random moment: count what the code left
+    try:
+        before = await _connections_to(fresh_url)
+        got = await _learner_current(learner, fresh_url)
+        assert got == first, f"The database records revision {first!r}, but current_revision returned {got!r}."
+        left = await _connections_to(fresh_url) - before
+    finally:
+        gc.enable()
     assert left <= 0, (
         f"After current_revision returned, {left} connection(s) to the database were still open: the engine it "
         "created keeps them in its pool. `await engine.dispose()` in a `finally` (or create it with poolclass=NullPool "
@@ -747,6 +762,11 @@ async def test_migrate_runs_the_migration_files(learner, project_dir, fresh_url,
     head = revisions[-1]
     with _hand_edited(Path(head.path)) as edit:
         await _learner_migrate(learner, fresh_url)
+        version = await _version(fresh_url)
+        assert version == head.revision, (
+            f"After migrate(url) the database is at {version!r}, not at head ({head.revision!r}): migrate must apply "
+            "the migration files to the database at url."
+        )
         schema = await _schema(fresh_url)
         if edit == "removed due_date":
             ran_the_file = "due_date" not in schema.get("task", {})
@@ -795,6 +815,8 @@ async def test_migrate_keeps_the_data(learner, project_dir, fresh_url, decoy):
     learner.migrate
     revisions = _revisions(learner, project_dir)
     await _learner_migrate(learner, fresh_url)
+    version = await _version(fresh_url)
+    assert version == revisions[-1].revision, f"After migrate(url) the database is at {version!r}, not at head."
     if not await _run(fresh_url, _insert_a_task):
         raise AssertionError("After migrate(url) the database has no project and task tables to hold a task.")
     rows = await _run(fresh_url, _task_titles)
