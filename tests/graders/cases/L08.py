@@ -319,4 +319,39 @@ async def migrate(url, revision="head"):
         await engine.dispose()
 """,
     },
+    # env.py reuses the course's own rewrite (taskflow.config.database_url, L02) instead of writing one;
+    # current_revision relies on NullPool, which closes the connection when the block ends; migrate picks
+    # the direction from the revision chain before it runs one command.
+    "course-rewrite-and-direction-first": {
+        "L08-alembic_project": _edited(
+            "L08-alembic_project",
+            "    url = make_url(raw)\n",
+            "    from taskflow.config import database_url as app_url\n\n"
+            "    return app_url({\"DATABASE_URL\": raw})\n    url = make_url(raw)\n",
+        ),
+        "L08-current_revision": CURRENT_IMPORTS + """
+async def current_revision(url):
+    async with create_async_engine(url, poolclass=NullPool).connect() as conn:
+        context = await conn.run_sync(MigrationContext.configure)
+        return await conn.run_sync(lambda _: context.get_current_revision())
+""",
+        "L08-migrate": MIGRATE_IMPORTS + """from alembic.script import ScriptDirectory
+
+def config_for(url):
+    cfg = Config("alembic.ini")
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+async def migrate(url, revision="head"):
+    cfg = config_for(url)
+    current = await current_revision(url)
+    script = ScriptDirectory.from_config(cfg)
+    below = {r.revision for r in script.walk_revisions("base", current)} - {current} if current else set()
+    target = None if revision == "base" else script.get_revision(revision).revision
+    going_down = current is not None and (target is None or target in below)
+    await asyncio.to_thread(command.downgrade if going_down else command.upgrade, cfg, revision)
+""",
+    },
 }
+
