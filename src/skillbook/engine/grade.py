@@ -21,7 +21,9 @@ from skillbook.course import manifest
 from skillbook.engine.forkserver import ForkServer, ForkServerError
 from skillbook.engine.databases import grading_base_url, isolated_database
 from skillbook.course.manifest import Lesson
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.known import known_checks
+from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.points import summarise
 
 TOTAL_SECONDS = 240.0  # the whole run, notebook and checks; the process is killed after it
 CELL_SECONDS = 30.0  # one notebook cell
@@ -91,42 +93,6 @@ def _read_events(path: Path) -> list[dict]:
             except json.JSONDecodeError:
                 continue
     return events
-
-
-def _summarise(lesson: Lesson, events: list[dict], stopped: str | None) -> LessonResult:
-    checks = [e for e in events if e.get("event") == "check"]
-    exercises = []
-    for ex in lesson.exercises:
-        mine = [c for c in checks if c["exercise"] == ex.id]
-        total = sum(c["weight"] for c in mine)
-        earned = sum(c["weight"] for c in mine if c["passed"])
-        failed = [c for c in mine if not c["passed"]]
-        if not mine:
-            points, message = 0.0, stopped or "no check of this exercise ran (is there a grader for it?)"
-        else:
-            points = round(ex.points * earned / total, 2) if total else 0.0
-            if failed:
-                message = failed[0]["message"]
-            elif stopped and not any(c["exercise"] == ex.id for c in checks):
-                message = stopped
-            else:
-                message = f"all {len(mine)} checks passed"
-        passed = bool(mine) and not failed
-        exercises.append(
-            ExerciseResult(
-                id=ex.id, points=points, max_points=ex.points, passed=passed, message=message,
-                hint="" if passed else ex.hint,
-                checks=[{"check": c["check"], "passed": c["passed"], "message": c["message"],
-                         "question": c.get("question", "")} for c in mine],
-            )
-        )
-    return LessonResult(
-        lesson=lesson.id,
-        points=round(sum(e.points for e in exercises), 2),
-        max_points=lesson.max_points,
-        exercises=exercises,
-        error=stopped,
-    )
 
 
 def _fresh_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int | None, str]:
@@ -255,7 +221,7 @@ def _following(path: Path, on_event: Callable[[dict], None] | None):
 
 
 def zero_result(lesson: Lesson, why: str) -> LessonResult:
-    return _summarise(lesson, [], why)
+    return summarise(lesson, known_checks(lesson), [], why)
 
 
 def resolve_lesson(notebook: Path, lesson_id: str | None) -> Lesson:
@@ -295,6 +261,7 @@ def grade_notebook(
     """
     notebook = Path(notebook)
     the_lesson = resolve_lesson(notebook, lesson)
+    known = known_checks(the_lesson)  # before the notebook runs: points come only from these
     if not notebook.is_file():
         raise GradingError(f"no notebook at {notebook}")
     # In a sandboxed fork server, the one folder the sandbox can write is the server's scratch.
@@ -324,4 +291,4 @@ def grade_notebook(
             if stopped is None and not any(e.get("event") == "check" for e in events):
                 tail = output.strip().splitlines()[-5:]
                 stopped = "the graders did not run: " + " | ".join(tail)
-        return _summarise(the_lesson, events, stopped)
+        return summarise(the_lesson, known, events, stopped)

@@ -29,6 +29,7 @@ def pytest_addoption(parser):
     group.addoption("--check-seconds", type=float, default=20.0, help="time limit for one check")
     group.addoption("--cell-seconds", type=float, default=30.0, help="time limit for one notebook cell")
     group.addoption("--load-seconds", type=float, default=120.0, help="time limit for running the whole notebook")
+    group.addoption("--known-checks", help="with --collect-only: write every check (name, exercise, weight) to this JSON file")
 
 
 def pytest_configure(config):
@@ -67,6 +68,15 @@ def pytest_collection_modifyitems(config, items):
         if exercise is None:
             raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.exercise(...): every check belongs to an exercise")
         item.obj = _limited(item.obj, seconds, "this check")
+    known = config.getoption("known_checks")
+    if known:
+        checks = []
+        for item in items:
+            exercise, weight = _exercise(item)
+            checks.append({"name": item.name, "function": getattr(item, "originalname", item.name),
+                           "exercise": exercise, "weight": weight})
+        with open(known, "w", encoding="utf-8") as out:
+            json.dump(checks, out)
 
 
 def _first_line_of_assertion(exc: AssertionError) -> str:

@@ -21,6 +21,7 @@ class LessonResult:
     max_points: float
     exercises: list[ExerciseResult]
     error: str | None = None  # set when the notebook as a whole could not be run
+    ignored: list[str] = field(default_factory=list)  # results the graders do not hold, or sent twice (skillbook.engine.scoring.points)
 
     def exercise(self, exercise_id: str) -> ExerciseResult:
         for e in self.exercises:
@@ -39,4 +40,5 @@ class LessonResult:
             max_points=data["max_points"],
             exercises=[ExerciseResult(**e) for e in data["exercises"]],
             error=data.get("error"),
+            ignored=list(data.get("ignored", [])),
         )
