@@ -805,8 +805,6 @@ async def test_migrate_takes_urls_with_percent_signs(learner, project_dir, fresh
         "After migrate(url) with a `%` in the URL, the database is not at head. Alembic's Config is read by "
         "configparser, where % starts an interpolation: set the URL as url.replace(\"%\", \"%%\")."
     )
-    await _learner_migrate(learner, url, "base")
-    assert await _version(url) is None, "migrate(url, \"base\") with a `%` in the URL did not bring the database to base."
 
 
 @migrate
