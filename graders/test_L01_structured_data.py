@@ -370,6 +370,9 @@ async def test_failure_rates_are_computed_by_the_database(learner, engine, tool_
     await insert_directly(engine, runs)
     result, rows, statements = await call_failure_rate(learner, engine)
     tools = len(expected_rates(runs))
+    assert statements and rows, (
+        f"failure_rate_by_tool returned {result!r} without the database sending back a row: ask it, with a SELECT that groups by tool."
+    )
     assert rows <= 3 * tools, (
         f"The database sent back {rows} rows for {tools} tools: you fetched the runs and "
         "counted in Python. Let SQL do it: SELECT tool, ... GROUP BY tool returns one row per tool."
