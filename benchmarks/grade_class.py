@@ -43,6 +43,9 @@ from skillbook.course import manifest  # noqa: E402
 from tests.builders import lesson_path, solution_path, submission_from  # noqa: E402
 from tests.instructor.course import BIN, environment, nbgrader, release  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from grade_vs_autograde import ratio  # noqa: E402
+
 
 def _kind(number: int) -> str:
     """Two solutions, one untouched notebook, two wrong answers in every five students."""
@@ -223,10 +226,11 @@ def main(argv=None) -> int:
     kinds = {kind: sum(1 for each in made.values() if each == kind) for kind in ("solution", "blank", "wrong")}
     print(f"{args.students} students x {', '.join(l.id for l in lessons)} = {len(made)} notebooks "
           f"({kinds['solution']} solutions, {kinds['blank']} untouched, {kinds['wrong']} wrong); "
-          f"{os.cpu_count()} CPUs, grade-class --jobs {args.jobs}{' --no-sandbox' if args.no_sandbox else ''}")
+          f"{os.cpu_count()} CPUs, grade-class --jobs {args.jobs}{' --no-sandbox' if args.no_sandbox else ''}; "
+          "both on SQLite")
     print(f"  skillbook grade-class:  {ours:7.1f} s")
     print(f"  nbgrader autograde:     {theirs:7.1f} s")
-    print(f"  ratio: grade-class is {theirs / ours:.1f}x faster")
+    print(f"  ratio: {ratio(ours, theirs, 'grade-class')}")
     print(f"  test cells compared: {len(after_theirs)} (expected {expected}); "
           f"every score equal: {'yes' if not differ and len(after_theirs) == expected else 'NO'}")
     for key in differ[:10]:

@@ -293,8 +293,9 @@ def _progress(args) -> int:
 
 def _dev_check(args) -> int:
     from skillbook.course.devcheck import problems
+    from skillbook.engine.scoring.known import known_checks
 
-    found = problems()
+    found = problems(known_checks)
     for problem in found:
         print(problem)
     print("dev check: " + ("OK" if not found else f"{len(found)} problem(s)"))

@@ -7,6 +7,8 @@ can read whatever that user can: the last test shows it copying its answers from
 
 import json
 import os
+import shutil
+import time
 import socket
 import subprocess
 import sys
@@ -14,14 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from skillbook.engine import grade as grading, sandbox
+from skillbook.engine import grade as grading, isolation, sandbox
+from skillbook.engine.forkserver import clean_environment
 
 from skillbook.course import manifest, paths
 from tests.builders import solution_path
+from tests.engine.test_forkserver import FORGER, SURVIVOR
 from tests.instructor import hostile
 
-needs_bwrap = pytest.mark.skipif(sandbox.bwrap() is None,
-                                 reason="bubblewrap (bwrap) is not installed or cannot run here: apt-get install bubblewrap")
+# Skipped only where bubblewrap is not installed: installed but unable to build its namespaces fails
+# (test_bubblewrap_works_where_installed), so a machine that silently grades unsandboxed is caught.
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None,
+                                 reason="bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
 pytestmark = pytest.mark.xdist_group("graded-class")
 
 PROBE = """import json, os, socket, sys
@@ -146,3 +152,43 @@ def test_emptying_tmp_between_notebooks_spares_the_bound_folders(tmp_path):
     assert (scratch / "keep.txt").exists() and (code / "keep.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clone", "grading"]
     assert not any(path.exists() for path in left)
+
+
+@needs_bwrap
+def test_bubblewrap_works_where_installed():
+    """Installed bubblewrap must build the sandbox (with the fork server's namespaces) here, or this fails."""
+    assert sandbox.bwrap() is not None, "bwrap is installed but cannot create its namespaces here"
+
+
+def _sandboxed_run(server, notebook_source: dict, spy_name: str) -> tuple[int | None, Path]:
+    from tests.builders import submission_from
+
+    notebook = submission_from("L00", notebook_source, server.scratch / "run" / "lesson")
+    spy = server.scratch / spy_name
+    env = {"PATH": os.environ["PATH"], "SPY_FILE": str(spy), "SKILLBOOK_SKILL_DIR": str(server.scratch / "no-skill"),
+           "DATABASE_URL": f"sqlite+aiosqlite:///{server.scratch / 'run' / 'x.db'}"}
+    argv = ["--lesson", "L00", "--notebook", str(notebook), "--results", str(server.scratch / "run" / "r.jsonl")]
+    code, output = server.run(argv, env=env, cwd=notebook.parent, timeout=90)
+    assert code == 0, output
+    return code, spy
+
+
+@needs_bwrap
+def test_a_sandboxed_notebook_cannot_reach_the_servers_pipes():
+    """In the sandbox, is bwrap's pid 1 (which holds the server's pipes) out of reach, and the server's own
+    /proc too, so a notebook finds no pipe to forge replies into?"""
+    with sandbox.SandboxedForkServer(env=clean_environment(), network=False) as server:
+        assert server.isolation == isolation.NAMESPACES
+        _, spy = _sandboxed_run(server, {"l00-create-skill": FORGER}, "forger.json")
+        seen = json.loads(spy.read_text())
+        assert seen["written"] == [] and max(seen["pids"]) < 20, seen
+
+
+@needs_bwrap
+def test_in_the_sandbox_every_process_of_a_run_is_gone_when_it_ends():
+    """Is a thread group whose leader exited, started by one notebook, dead before the next one starts?"""
+    with sandbox.SandboxedForkServer(env=clean_environment(), network=False) as server:
+        _, beats = _sandboxed_run(server, {"l00-create-skill": SURVIVOR}, "beats.txt")
+        written = beats.stat().st_size
+        time.sleep(0.5)
+        assert written > 0 and beats.stat().st_size == written

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from skillbook.course import manifest
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 from skillbook.learner.hint import HintLevelError, hint_lines
-from skillbook.learner.report import Running, first_failure_text, lesson_text, shown_in_terminal
+from skillbook.learner.report import Running, exercise_lines, first_failure_text, lesson_text, shown_in_terminal
 
 
 def _result(*passed: bool) -> LessonResult:
@@ -24,6 +24,21 @@ def test_every_result_line_names_the_database():
     lines = [line for line in text.splitlines() if line.strip().startswith(("✓", "✗"))]
     assert len(lines) == 6 and all(line.endswith("· PostgreSQL") for line in lines)
     assert "More help: make hint E=L05.get_task LEVEL=2" in text
+
+
+def test_a_failure_names_the_promise_not_kept_and_its_own_hint():
+    """Does a failing exercise show the promise whose check failed and that promise's hint, then the
+    command for the exercise's hints from level 1 (none of them was shown)?"""
+    ex = ExerciseResult(id="L05.get_task", points=1, max_points=2, passed=False, message="get_task(9999) raised KeyError",
+                        hint="Missing ids are not an error here.", promise="returns `None` for an id that does not exist")
+    lines = exercise_lines(ex, "SQLite")
+    assert lines[1:] == ["    Not yet: returns `None` for an id that does not exist",
+                         "    What was wrong: get_task(9999) raised KeyError",
+                         "    Hint: Missing ids are not an error here.",
+                         "    More help: make hint E=L05.get_task LEVEL=1"]
+    fallback = ExerciseResult(id="L05.get_task", points=0, max_points=2, passed=False, message="wrong",
+                              hint=manifest.exercise("L05.get_task").hint)
+    assert exercise_lines(fallback)[-1] == "    More help: make hint E=L05.get_task LEVEL=2"
 
 
 def test_watch_shows_the_first_failure_and_the_rest_in_one_line():

@@ -1,12 +1,18 @@
-"""`skillbook dev check`: the course's files agree with course.toml (an author's tool, run in CI)."""
+"""`skillbook dev check`: the course's files agree with course.toml (an author's tool, run in CI).
+
+Promises (skillbook.course.promises) are checked against the checks the graders hold, which the
+caller passes in as a function of the lesson (skillbook.engine.scoring.known.known_checks): the
+course wing does not collect pytest checks itself.
+"""
 
 import ast
 import json
 import re
+from collections.abc import Callable, Iterable
 
 import nbformat
 
-from skillbook.course import cells, manifest, paths
+from skillbook.course import cells, manifest, paths, promises
 
 
 def _grader_exercises(path) -> set[str]:
@@ -44,6 +50,8 @@ def _notebook_problems(lesson, path) -> list[str]:
             problems.append(f"{path}: {exercise.check_grade_id} is worth {points} points, course.toml says {exercise.points}")
         if f'check({json.dumps(exercise.id)})' not in "".join(test.source):
             problems.append(f'{path}: {exercise.check_grade_id} should call check("{exercise.id}")')
+    for exercise in lesson.exercises:
+        problems += promises.text_problems(exercise, promises.exercise_markdown(nb.cells, exercise), str(path))
     if not any(cells.is_reflect(c) for c in nb.cells):
         problems.append(f"{path}: no cell tagged reflect")
     if not any(cells.is_my_rules(c) for c in nb.cells):
@@ -51,13 +59,32 @@ def _notebook_problems(lesson, path) -> list[str]:
     return problems
 
 
-def problems() -> list[str]:
+def _promise_problems(lesson, checks_of: Callable[[manifest.Lesson], Iterable]) -> list[str]:
+    """Each exercise's promises against its grader checks, and its hints against its solution."""
+    grader = paths.graders_dir() / lesson.grader_file
+    try:
+        checks = list(checks_of(lesson))
+    except Exception as exc:  # a grader file pytest cannot collect: say so, check the rest
+        return [f"{grader}: its checks could not be collected: {exc}"]
+    solution = paths.solutions_dir() / lesson.dir / lesson.notebook_name
+    nb_cells = nbformat.read(solution, as_version=4).cells if solution.exists() else []
+    found = []
+    for exercise in lesson.exercises:
+        found += promises.grader_problems(exercise, checks, str(grader))
+        found += promises.hint_problems(exercise, promises.solution_source(nb_cells, exercise))
+    return found
+
+
+def problems(checks_of: Callable[[manifest.Lesson], Iterable]) -> list[str]:
+    """Everything dev check finds. `checks_of(lesson)`: the checks the lesson's graders hold, each
+    with `.function` (test function name) and `.exercise`."""
     found = []
     for lesson in manifest.lessons().values():
         grader = paths.graders_dir() / lesson.grader_file
         if not grader.exists():
             found.append(f"{grader}: missing")
         else:
+            found += _promise_problems(lesson, checks_of)
             graded = _grader_exercises(grader)
             ids = {e.id for e in lesson.exercises}
             found += [f"{grader}: no check for {i}" for i in sorted(ids - graded)]

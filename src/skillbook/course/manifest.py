@@ -18,6 +18,13 @@ Fields (format_version 1):
     hints       ["...", "..."]        progressive: the first is shown with a failure
     frontmatter "description"         optional: reflect writes the learner's value into this SKILL.md key
 
+    [[lesson.exercise.promise]]       what the exercise text promises, and the grader checks that prove it
+    id          "commits"             unique within the exercise
+    says        "a new session sees the task"   listed word for word under **What is checked:** in the notebook
+    checks      ["test_create_task_commits"]    grader test function names; each check in exactly one promise
+    main        true                  main behaviour; the others earn points only once every main check passes
+    hint        "..."                 shown when one of its checks fails (never a line of the solution)
+
     [[lesson.check]]                  the checklist `skillbook check-generated` applies (kinds in generated.py)
     kind, level, message, ...         level is "require" or "forbid"
 """
@@ -50,12 +57,29 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Promise:
+    """One behaviour an exercise's text promises, and the grader checks (test function names) that prove it."""
+
+    id: str
+    says: str
+    checks: tuple[str, ...]
+    main: bool = True
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     name: str
     points: float
     hints: tuple[str, ...] = ()
     frontmatter: str | None = None
+    promises: tuple[Promise, ...] = ()
+
+    def promise_of(self, check_function: str) -> Promise | None:
+        """The promise a grader check (its test function name, without [parameters]) belongs to."""
+        function = check_function.split("[", 1)[0]
+        return next((p for p in self.promises if function in p.checks), None)
 
     @property
     def grade_id(self) -> str:
@@ -107,6 +131,23 @@ class ManifestError(ValueError):
     """course.toml does not describe a valid course."""
 
 
+def _promises(exercise: dict) -> tuple[Promise, ...]:
+    promises = []
+    for raw in exercise.get("promise", []):
+        where = f"course.toml: {exercise['id']}'s promise {raw.get('id', '?')!r}"
+        if not raw.get("id") or not raw.get("says"):
+            raise ManifestError(f"{where} needs an id and a `says`")
+        checks = raw.get("checks")
+        if not checks or not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks):
+            raise ManifestError(f"{where}: `checks` must list the grader test functions that prove it")
+        promises.append(Promise(id=raw["id"], says=raw["says"], checks=tuple(checks),
+                                main=bool(raw.get("main", True)), hint=raw.get("hint", "")))
+    ids = [p.id for p in promises]
+    if len(ids) != len(set(ids)):
+        raise ManifestError(f"course.toml: {exercise['id']} has two promises with the same id")
+    return tuple(promises)
+
+
 def parse(text: str) -> dict[str, Lesson]:
     data = tomllib.loads(text)
     if data.get("format_version") != FORMAT_VERSION:
@@ -124,6 +165,7 @@ def parse(text: str) -> dict[str, Lesson]:
                     points=ex["points"],
                     hints=tuple(ex.get("hints", ())),
                     frontmatter=ex.get("frontmatter"),
+                    promises=_promises(ex),
                 )
             )
         lesson = Lesson(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from skillbook.course import paths
 from skillbook.engine.databases import backend, grading_base_url
-from skillbook.engine.grade import grade_notebook
+from skillbook.engine.grade import NOTEBOOK_BYTES, grade_notebook
 from skillbook.course.manifest import Lesson
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 from skillbook.files import atomic_write
 
 
@@ -39,6 +39,8 @@ def cached_grade(notebook: Path, lesson: Lesson, *, content: bytes | None = None
     """grade_notebook's result, from the cache when this notebook (or `content` in its place) was
     graded before on the same database with the same graders. `options` go to grade_notebook."""
     base = grading_base_url(database_url)
+    if content is None and notebook.stat().st_size > NOTEBOOK_BYTES:  # refused unread, with its message
+        return grade_notebook(notebook, lesson=lesson.id, database_url=base, **options)
     key = hashlib.sha256()
     key.update(notebook.read_bytes() if content is None else content)
     key.update(f"{lesson.id}|{backend(base)}|{base or ''}|{_code_fingerprint(lesson)}".encode())
@@ -49,6 +51,6 @@ def cached_grade(notebook: Path, lesson: Lesson, *, content: bytes | None = None
         except (ValueError, KeyError, TypeError):
             entry.unlink(missing_ok=True)
     result = grade_notebook(notebook, lesson=lesson.id, database_url=base, content=content, **options)
-    if result.error is None:  # a run that was stopped (time limit, killed) is not the notebook's grade
+    if result.error is None and result.cacheable:  # a run stopped or limited (time, memory) may go otherwise next time
         atomic_write(entry, json.dumps(result.to_json()))
     return result

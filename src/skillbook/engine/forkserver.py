@@ -10,14 +10,18 @@ folder, killed as a group on time-out), so isolation is what a fresh process giv
     server.close()
 
 Protocol on the server's stdin/stdout, one JSON object per line:
-    request  {"argv": [...], "env": {...}, "cwd": "...", "output": "file", "limits": {...}}
+    hello    {"isolation": "namespaces"}    (or "process group": skillbook.engine.isolation)
+    request  {"argv": [...], "env": {...}, "cwd": "...", "output": "file", "limits": {...},
+              "folder": "the run's folder, made a tmpfs", "bound": ["results.jsonl"]}
     replies  {"pid": 1234}  then  {"exit": 0}   (exit is -9 and the like for a signal)
+
+The server is started with an allow-listed environment (clean_environment()): a forked child's
+/proc/self/environ shows the block its server was started with, whatever os.environ says later.
 """
 
 import contextlib
 import json
 import os
-import resource
 import select
 import signal
 import subprocess
@@ -27,6 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from skillbook.engine import isolation
+
 WARM = (
     "pytest", "_pytest.assertion.rewrite", "pytest_asyncio.plugin", "sqlalchemy", "sqlalchemy.ext.asyncio",
     "sqlalchemy.dialects.postgresql.asyncpg", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlmodel",
@@ -35,12 +41,39 @@ WARM = (
 )
 
 
+OUTPUT_BYTES = 64 * 1024  # what the parent reads of a worker's output: its end
+# What a notebook's process may see of the environment (issue 11): the rest, secrets included, stays out.
+ALLOWED_ENVIRONMENT = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TERM")
+ALLOWED_PREFIXES = ("LC_", "SKILLBOOK_")
+
+
+def clean_environment(source: dict[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed part of an environment (os.environ by default)."""
+    source = os.environ if source is None else source
+    return {k: v for k, v in source.items() if k in ALLOWED_ENVIRONMENT or k.startswith(ALLOWED_PREFIXES)}
+
+
+def read_bounded(path: Path, limit: int) -> str:
+    """The last `limit` bytes of a file a notebook's process wrote (its end says what went wrong)."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                f.seek(size - limit)
+            return f.read(limit).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 class ForkServerError(RuntimeError):
     """The fork server is gone; the caller can fall back to a fresh process."""
 
 
 def _child(request: dict) -> None:
-    """In the forked child: become the grading process the request describes, then exit."""
+    """In the forked child: become the grading process the request describes, then exit.
+
+    It keeps no descriptor of the server (its pipes are replaced and every other descriptor closed),
+    and runs the worker in namespaces of its own where the machine allows (skillbook.engine.isolation)."""
     try:
         os.setsid()
         output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -48,16 +81,27 @@ def _child(request: dict) -> None:
         os.dup2(devnull, 0)
         os.dup2(output, 1)
         os.dup2(output, 2)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        isolation.run(request.get("limits", {}), request.get("folder"), request.get("bound", []),
+                      lambda: _become_worker(request))
+    except BaseException:  # noqa: BLE001 - report it in the output, never return into the server loop
+        import traceback
+
+        traceback.print_exc()
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def _become_worker(request: dict) -> None:
+    """Run the worker in this process, as `python -m skillbook.engine.worker` would, then exit."""
+    try:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
         sys.path[0] = request["cwd"]  # as `python -m` would have it
         sys.dont_write_bytecode = True
-        memory = request.get("limits", {}).get("memory_bytes")
-        if memory:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
         from skillbook.engine import worker
 
         code = worker.main(request["argv"])
@@ -77,6 +121,8 @@ def answer(finish: Callable[[int], int]) -> None:
     """Fork a worker for each request line on stdin and report its pid, then its exit code once
     `finish(pid)` has waited for it and cleaned up after it (returning the wait status)."""
     replies = sys.stdout
+    replies.write(json.dumps({"isolation": isolation.mode()}) + "\n")  # probed before any request
+    replies.flush()
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
@@ -114,11 +160,23 @@ class ForkServer:
 
     name = "the fork server"
     running: int | None = None  # the pid of the worker now running, if any
+    _isolation: str | None = None
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="skillbook-forkserver-")
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
-        self._spawn([sys.executable, "-m", "skillbook.engine.forkserver"], cwd=Path(self._folder.name), env=env)
+        self._spawn([sys.executable, "-m", "skillbook.engine.forkserver"], cwd=Path(self._folder.name),
+                    env=clean_environment())
+
+    @property
+    def isolation(self) -> str:
+        """How each run is isolated: isolation.NAMESPACES or isolation.PROCESS_GROUP (waits for the server)."""
+        if self._isolation is None:
+            hello = self._reply(time.monotonic() + 120)
+            if hello is None or "isolation" not in hello:
+                self._kill()
+                raise ForkServerError(f"{self.name} did not start")
+            self._isolation = hello["isolation"]
+        return self._isolation
 
     def _spawn(self, argv: list[str], *, cwd: Path, env: dict[str, str]) -> None:
         self._process = subprocess.Popen(
@@ -141,13 +199,19 @@ class ForkServer:
             return json.loads(line)
 
     def run(self, argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
-            memory_bytes: int | None = None) -> tuple[int | None, str]:
-        """(exit code, or None when it was killed at the time limit; what it printed)."""
+            limits: dict | None = None, folder: Path | None = None,
+            bound: list[str] = ()) -> tuple[int | None, str]:
+        """(exit code, or None when it was killed at the time limit; what it printed, at most OUTPUT_BYTES).
+
+        limits: memory_bytes, disk_bytes, max_processes (skillbook.engine.isolation)
+        folder: the run's folder, made a tmpfs of disk_bytes for the run; `bound` names its files that stay
+                the host's (the results file the parent reads)"""
         if self._process.poll() is not None:
             raise ForkServerError(f"{self.name} is not running")
+        self.isolation  # the hello comes first
         output = Path(cwd).parent / "worker-output.txt"
-        request = {"argv": argv, "env": env, "cwd": str(cwd), "output": str(output),
-                   "limits": {"memory_bytes": memory_bytes}}
+        request = {"argv": argv, "env": env, "cwd": str(cwd), "output": str(output), "limits": limits or {},
+                   "folder": str(folder) if folder else None, "bound": list(bound)}
         try:
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()
@@ -164,7 +228,7 @@ class ForkServer:
                 self._stop(started["pid"])
         finally:
             self.running = None
-        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
+        text = read_bounded(output, OUTPUT_BYTES)
         return (finished["exit"] if finished else None), text
 
     def interrupt(self) -> None:

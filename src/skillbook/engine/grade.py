@@ -18,20 +18,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 from skillbook.course import manifest
-from skillbook.engine.forkserver import ForkServer, ForkServerError
+from skillbook.engine import isolation
+from skillbook.engine.forkserver import OUTPUT_BYTES, ForkServer, ForkServerError, clean_environment, read_bounded
 from skillbook.engine.databases import grading_base_url, isolated_database
 from skillbook.course.manifest import Lesson
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.known import known_checks
+from skillbook.engine.scoring.results import LessonResult
+from skillbook.engine.scoring.points import summarise
 
 TOTAL_SECONDS = 240.0  # the whole run, notebook and checks; the process is killed after it
 CELL_SECONDS = 30.0  # one notebook cell
 LOAD_SECONDS = 120.0  # all the notebook's cells together
 CHECK_SECONDS = 20.0  # one check
-MEMORY_BYTES = 2 * 1024**3  # address space of the grading process (RLIMIT_AS): a huge allocation fails there
+MEMORY_BYTES = 2 * 1024**3  # each process's address space (RLIMIT_AS), and all of a run's processes together
+DISK_BYTES = isolation.DEFAULT_DISK_BYTES  # the run's folder (a tmpfs where namespaces work; else per file)
+MAX_PROCESSES = isolation.DEFAULT_MAX_PROCESSES
 COPY_LIMIT = 50 * 1024 * 1024
-# What the notebook's process may not inherit: our own settings and the usual secret carriers.
-SCRUBBED = ("DATABASE_URL", "TEST_DATABASE_URL", "SKILLBOOK_SKILL_DIR", "JPY_SESSION_NAME")
-SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL")
+RESULTS_BYTES = 4 * 1024 * 1024  # what the parent reads of results.jsonl: far more than any grader writes
+RESULTS_LINES = 20_000
+NOTEBOOK_BYTES = 20 * 1024 * 1024  # a notebook larger than this is not parsed (outputs full of data?)
+# Set by the engine for every run; the rest of our environment is reduced to an allow-list.
+SCRUBBED = ("SKILLBOOK_SKILL_DIR", "SKILLBOOK_GRADING")
 
 
 class GradingError(Exception):
@@ -62,11 +69,9 @@ def _copy_lesson_folder(notebook: Path, workdir: Path) -> Path:
 
 
 def scrubbed_environment() -> dict[str, str]:
-    """Our environment without our settings and anything that looks like a secret."""
-    return {
-        k: v for k, v in os.environ.items()
-        if k not in SCRUBBED and not any(word in k.upper() for word in SECRET_WORDS)
-    }
+    """What a notebook may see of our environment: the allow-list of skillbook.engine.forkserver
+    (PATH, HOME, LANG, LC_*, TZ, SKILLBOOK_*), without the settings the engine sets per run."""
+    return {k: v for k, v in clean_environment().items() if k not in SCRUBBED}
 
 
 def _environment(database_url: str, workdir: Path) -> dict[str, str]:
@@ -83,69 +88,100 @@ def _environment(database_url: str, workdir: Path) -> dict[str, str]:
 
 
 def _read_events(path: Path) -> list[dict]:
+    """The run's events: at most RESULTS_BYTES and RESULTS_LINES of them (a notebook can write this file)."""
     events = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+    try:
+        with open(path, "rb") as results:
+            chunk = results.read(RESULTS_BYTES)
+    except OSError:
+        return events
+    for line in chunk.splitlines()[:RESULTS_LINES]:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
     return events
 
 
-def _summarise(lesson: Lesson, events: list[dict], stopped: str | None) -> LessonResult:
-    checks = [e for e in events if e.get("event") == "check"]
-    exercises = []
-    for ex in lesson.exercises:
-        mine = [c for c in checks if c["exercise"] == ex.id]
-        total = sum(c["weight"] for c in mine)
-        earned = sum(c["weight"] for c in mine if c["passed"])
-        failed = [c for c in mine if not c["passed"]]
-        if not mine:
-            points, message = 0.0, stopped or "no check of this exercise ran (is there a grader for it?)"
-        else:
-            points = round(ex.points * earned / total, 2) if total else 0.0
-            if failed:
-                message = failed[0]["message"]
-            elif stopped and not any(c["exercise"] == ex.id for c in checks):
-                message = stopped
-            else:
-                message = f"all {len(mine)} checks passed"
-        passed = bool(mine) and not failed
-        exercises.append(
-            ExerciseResult(
-                id=ex.id, points=points, max_points=ex.points, passed=passed, message=message,
-                hint="" if passed else ex.hint,
-                checks=[{"check": c["check"], "passed": c["passed"], "message": c["message"],
-                         "question": c.get("question", "")} for c in mine],
-            )
-        )
-    return LessonResult(
-        lesson=lesson.id,
-        points=round(sum(e.points for e in exercises), 2),
-        max_points=lesson.max_points,
-        exercises=exercises,
-        error=stopped,
-    )
+def _stopped_by_limit(workdir: Path) -> dict | None:
+    """Why the run's pid 1 ended it (memory or processes of all its processes together), if it did."""
+    try:
+        with open(workdir / isolation.STOPPED, "rb") as f:
+            found = json.loads(f.read(4096))
+        return found if isinstance(found, dict) else None
+    except (OSError, ValueError):
+        return None
 
 
-def _fresh_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int | None, str]:
+def _where(events: list[dict]) -> str:
+    """Where the run was when it stopped: the check that started and never reported, or the notebook's cells."""
+    reported = {e["check"] for e in events
+                if isinstance(e, dict) and e.get("event") == "check" and isinstance(e.get("check"), str)}
+    for event in reversed(events):
+        if isinstance(event, dict) and event.get("event") == "running" and isinstance(event.get("check"), str):
+            if event["check"] not in reported:
+                return f"while checking {str(event.get('exercise'))[:80]} ({event['check'][:120]})"
+            break
+    if reported:
+        return "between two checks"
+    return "while running your notebook's cells"
+
+
+def _why_stopped(code: int | None, events: list[dict], output: str, limit: dict | None, total_seconds: float) -> str | None:
+    """In words, why this run's result is not the notebook's whole grade; None when the run ended normally.
+    The worker's exit status counts: a run ends normally only with exit 0 after its end event."""
+    where = _where(events)
+    if limit and limit.get("limit") == "processes":
+        return f"your code started more than {limit.get('max')} processes at once {where}; grading stopped there"
+    if limit:
+        return (f"your code used more than {_gigabytes(limit.get('max'))} of memory (all its processes together) "
+                f"{where}; grading stopped there")
+    if code is None:
+        return f"grading stopped after {total_seconds:g} s: your code did not finish {where} (an endless loop?)"
+    ends = [e for e in events if isinstance(e, dict) and e.get("event") == "end"]
+    tail = " | ".join(output.strip().splitlines()[-5:])[:500]
+    if code == -9 or code == 137:
+        return f"the grading process was killed {where} (out of memory?); grading stopped there"
+    if code < 0:
+        return f"the grading process crashed (signal {-code}) {where}; grading stopped there"
+    if not ends:
+        return (f"the grading process ended early {where} (exit code {code}): "
+                "does your code call os._exit, or use up all memory?")
+    if code != 0 or ends[-1].get("exit") not in (0, 1):  # 1: some checks failed, which is a normal end
+        memory = "MemoryError" in output
+        return (f"your code ran out of memory {where}" if memory else
+                f"the graders could not finish {where} (exit {ends[-1].get('exit')}): {tail}")
+    if not any(isinstance(e, dict) and e.get("event") == "check" for e in events):
+        return "the graders did not run: " + tail
+    return None
+
+
+def _gigabytes(value) -> str:
+    return f"{value / 1024**3:.3g} GB" if isinstance(value, (int, float)) else "the allowed amount"
+
+
+def _fresh_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
+                   limits: dict) -> tuple[int | None, str]:
+    """A worker in a process started for this notebook alone (in a bwrap sandbox of its own when sandboxing)."""
     command = [sys.executable, "-m", "skillbook.engine.worker", *argv]
     if _sandbox is not None:
         from skillbook.engine import sandbox
 
         command = sandbox.command(command, writable=[cwd.parent], network=_sandbox["network"])
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-        return process.returncode, output.decode(errors="replace")
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        return None, output.decode(errors="replace")
+
+    output_path = cwd.parent / "worker-output.txt"
+    with open(output_path, "wb") as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            code = None
+    return code, read_bounded(output_path, OUTPUT_BYTES)
 
 
 _warm = threading.local()
@@ -198,8 +234,8 @@ def close_fork_server() -> None:
         server.close()
 
 
-def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
-                server: ForkServer | None = None) -> tuple[int | None, str]:
+def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float, limits: dict,
+                bound: list[str], server: ForkServer | None = None) -> tuple[int | None, str]:
     """Run the grading worker: (exit code or None at the time limit, its output).
 
     `server` is the caller's own fork server (a learner's kernel keeps one); else this thread's, if any."""
@@ -207,27 +243,31 @@ def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
     server = _server() if own else server
     if server is not None:
         try:
-            return server.run(argv, env=env, cwd=cwd, timeout=timeout)
+            return server.run(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, folder=cwd.parent, bound=bound)
         except ForkServerError:
             if own:
                 _warm.failed = True  # replaced before the next notebook; this one gets a fresh process
-    return _fresh_process(argv, env=env, cwd=cwd, timeout=timeout)
+    return _fresh_process(argv, env=env, cwd=cwd, timeout=timeout, limits=limits)
 
 
 def _new_events(path: Path, offset: int, on_event: Callable[[dict], None]) -> int:
     """Pass on the events written after `offset` (whole lines only); the new offset."""
+    if offset >= RESULTS_BYTES:  # as far as the parent reads this file at all
+        return offset
     try:
         with open(path, "rb") as results:
             results.seek(offset)
-            chunk = results.read()
+            chunk = results.read(RESULTS_BYTES - offset)
     except OSError:
         return offset
     complete = chunk[: chunk.rfind(b"\n") + 1]
     for line in complete.splitlines():
         try:
-            on_event(json.loads(line))
+            event = json.loads(line)
         except ValueError:
             continue
+        if isinstance(event, dict):
+            on_event(event)
     return offset + len(complete)
 
 
@@ -255,7 +295,7 @@ def _following(path: Path, on_event: Callable[[dict], None] | None):
 
 
 def zero_result(lesson: Lesson, why: str) -> LessonResult:
-    return _summarise(lesson, [], why)
+    return summarise(lesson, known_checks(lesson), [], why)
 
 
 def resolve_lesson(notebook: Path, lesson_id: str | None) -> Lesson:
@@ -280,6 +320,8 @@ def grade_notebook(
     cell_seconds: float = CELL_SECONDS,
     load_seconds: float = LOAD_SECONDS,
     memory_bytes: int = MEMORY_BYTES,
+    disk_bytes: int = DISK_BYTES,
+    max_processes: int = MAX_PROCESSES,
     content: bytes | None = None,
     fork_server: ForkServer | None = None,
     on_event: Callable[[dict], None] | None = None,
@@ -295,8 +337,13 @@ def grade_notebook(
     """
     notebook = Path(notebook)
     the_lesson = resolve_lesson(notebook, lesson)
+    known = known_checks(the_lesson)  # before the notebook runs: points come only from these
     if not notebook.is_file():
         raise GradingError(f"no notebook at {notebook}")
+    size = len(content) if content is not None else notebook.stat().st_size
+    if size > NOTEBOOK_BYTES:  # checked before anything parses it
+        return zero_result(the_lesson, f"the notebook is {size / 1024**2:.0f} MB, more than the {NOTEBOOK_BYTES // 1024**2} MB "
+                                       "a graded notebook may have: clear its outputs (Edit > Clear Outputs of All Cells) and save it")
     # In a sandboxed fork server, the one folder the sandbox can write is the server's scratch.
     scratch = scratch or getattr(fork_server or _server(), "scratch", None)
     with tempfile.TemporaryDirectory(prefix="skillbook-grade-", dir=scratch) as tmp:
@@ -305,23 +352,21 @@ def grade_notebook(
         if content is not None:
             copy.write_bytes(content)
         results = workdir / "results.jsonl"
+        results.touch()  # the host's file, bound into the run's tmpfs: the parent reads it afterwards
+        limits = {"memory_bytes": memory_bytes, "disk_bytes": disk_bytes, "max_processes": max_processes}
         with isolated_database(grading_base_url(database_url), workdir) as url:
             argv = ["--lesson", the_lesson.id, "--notebook", str(copy), "--results", str(results),
                     "--check-seconds", str(check_seconds), "--cell-seconds", str(cell_seconds),
-                    "--load-seconds", str(load_seconds), "--memory-bytes", str(memory_bytes)]
+                    "--load-seconds", str(load_seconds), "--memory-bytes", str(memory_bytes),
+                    "--disk-bytes", str(disk_bytes)]
             with _following(results, on_event):
                 code, output = _run_worker(argv, env=_environment(url, workdir), cwd=copy.parent,
-                                           timeout=total_seconds, server=fork_server)
-            stopped = None
-            if code is None:
-                stopped = f"grading stopped after {total_seconds:g} s: the notebook or a check never finished"
+                                           timeout=total_seconds, limits=limits, bound=[results.name],
+                                           server=fork_server)
             events = _read_events(results)
-            if stopped is None and not any(e.get("event") == "end" for e in events):
-                last = next((e for e in reversed(events) if e.get("event") == "check"), None)
-                where = f"after checking {last['check']}" if last else "while running your notebook"
-                stopped = (f"the grading process ended early {where} (exit code {code}): "
-                           "does your code call os._exit, or use up all memory?")
-            if stopped is None and not any(e.get("event") == "check" for e in events):
-                tail = output.strip().splitlines()[-5:]
-                stopped = "the graders did not run: " + " | ".join(tail)
-        return _summarise(the_lesson, events, stopped)
+            stopped = _why_stopped(code, events, output, _stopped_by_limit(workdir), total_seconds)
+        result = summarise(the_lesson, known, events, stopped)
+        # A time or memory limit hit in a cell or a check depends on the machine's load: never cached.
+        result.cacheable = stopped is None and not any(
+            isinstance(e, dict) and e.get("event") == "check" and e.get("limit") for e in events)
+        return result

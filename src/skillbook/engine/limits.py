@@ -65,5 +65,7 @@ async def run_limited(awaitable, seconds: float, what: str):
 def out_of_memory(where: str = "") -> str:
     """What to tell a learner whose code raised MemoryError under the grading memory limit."""
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    limit = f" (grading allows {soft / 1024**3:.3g} GB)" if soft != resource.RLIM_INFINITY else ""
-    return f"Your code ran out of memory{limit}{where} (a huge list, string or query result?)"
+    if soft == resource.RLIM_INFINITY:
+        return f"Your code ran out of memory{where} (a huge list, string or query result?)"
+    return (f"Your code ran out of memory: it used more than {soft / 1024**3:.3g} GB{where}, "
+            "the most grading allows (a huge list, string or query result?)")

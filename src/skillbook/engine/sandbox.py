@@ -11,8 +11,11 @@ submissions, solutions/, the gradebook) and signal their processes. Inside it, t
 and nothing else: no course directory, no solutions/, no home folder. It has no network on SQLite
 (PostgreSQL keeps the host's, for 127.0.0.1:5432), its own process and user namespaces, and no
 capabilities. `SandboxedForkServer` keeps the warm fork server of skillbook.engine.forkserver inside one
-sandbox per grading thread; after every notebook, `serve()` kills whatever the notebook left running
-and empties /tmp, so nothing of one submission reaches the next.
+sandbox per grading thread. The server alone keeps CAP_SYS_ADMIN and CAP_SYS_RESOURCE of the sandbox's
+own user namespace (never of the host): it needs them to give every notebook a pid and mount namespace
+of its own inside the sandbox (skillbook.engine.isolation), and its children drop them before any
+learner code runs. A notebook's processes end with its namespace; `serve()` then empties /tmp, so
+nothing of one submission reaches the next.
 """
 
 import ctypes
@@ -20,16 +23,15 @@ import gc
 import importlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from functools import cache
 from pathlib import Path
 
 from skillbook.course import paths
-from skillbook.engine.forkserver import WARM, ForkServer, answer
+from skillbook.engine import isolation
+from skillbook.engine.forkserver import WARM, ForkServer, ForkServerError, answer
 
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
 # What Python, SQLite and asyncpg read from /etc; the rest (shadow, ssh keys, ...) stays out.
@@ -46,7 +48,7 @@ def bwrap() -> str | None:
     found = shutil.which("bwrap")
     if found is None:
         return None
-    probe = subprocess.run([found, *_isolation(network=False), "--ro-bind", "/", "/", "true"],
+    probe = subprocess.run([found, *_isolation(network=False, server=True), "--ro-bind", "/", "/", "true"],
                            capture_output=True, timeout=30)
     return found if probe.returncode == 0 else None
 
@@ -71,16 +73,25 @@ def exposes(path: Path) -> bool:
     return any(path == p or p in path.parents for p in shown)
 
 
-def _isolation(network: bool) -> list[str]:
-    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session"]
+SERVER_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SYS_RESOURCE")  # in the sandbox's user namespace only
+
+
+def _isolation(network: bool, server: bool = False) -> list[str]:
+    args = ["--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent", "--new-session"]
+    if server:  # a fork server: it makes a namespace per notebook (a nested user namespace would forbid that)
+        for capability in SERVER_CAPABILITIES:
+            args += ["--cap-add", capability]
+    else:
+        args.append("--disable-userns")
     if network:
         args.append("--share-net")
     return args
 
 
-def command(argv: list[str], *, writable: list[Path], network: bool) -> list[str]:
-    """argv run inside a new sandbox in which only `writable` (and a private /tmp) can be written."""
-    args = [bwrap() or "bwrap", *_isolation(network)]
+def command(argv: list[str], *, writable: list[Path], network: bool, server: bool = False) -> list[str]:
+    """argv run inside a new sandbox in which only `writable` (and a private /tmp) can be written.
+    `server`: argv is the fork server, which keeps what it needs to isolate each notebook."""
+    args = [bwrap() or "bwrap", *_isolation(network, server)]
     # The private /tmp first: binds that follow stay visible even where they lie under the host's /tmp
     # (a course cloned into /tmp, the grading folder from tempfile).
     args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
@@ -91,29 +102,6 @@ def command(argv: list[str], *, writable: list[Path], network: bool) -> list[str
     for path in writable:
         args += ["--bind", str(path), str(path)]
     return args + ["--", *argv]
-
-
-def _kill_the_rest() -> None:
-    """Kill every process in this sandbox but bwrap's init (pid 1) and this server."""
-    for _ in range(100):
-        others = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) in (1, os.getpid()):
-                continue
-            try:
-                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if state not in ("Z", "X"):  # a zombie is already dead; bwrap's init reaps it
-                others.append(int(entry))
-        if not others:
-            return
-        for pid in others:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.01)
 
 
 def _empty_tmp(keep: list[Path], folder: Path = Path("/tmp")) -> None:
@@ -140,8 +128,7 @@ def serve(scratch: Path) -> None:
     keep = [scratch, *readable()]
 
     def finish(pid: int) -> int:
-        status = os.waitpid(pid, 0)[1]
-        _kill_the_rest()
+        status = os.waitpid(pid, 0)[1]  # the notebook's pid namespace, and so all it started, is gone
         _empty_tmp(keep)
         return status
 
@@ -157,7 +144,17 @@ class SandboxedForkServer(ForkServer):
         self._folder = tempfile.TemporaryDirectory(prefix="skillbook-sandbox-")
         self.scratch = Path(self._folder.name).resolve()
         argv = [sys.executable, "-m", "skillbook.engine.sandbox", str(self.scratch)]
-        self._spawn(command(argv, writable=[self.scratch], network=network), cwd=self.scratch, env=env)
+        self._spawn(command(argv, writable=[self.scratch], network=network, server=True), cwd=self.scratch, env=env)
+
+    @property
+    def isolation(self) -> str:
+        """Refuses to grade unless every notebook gets a pid namespace of its own (the caller then grades
+        in a sandbox of its own per notebook)."""
+        found = ForkServer.isolation.fget(self)
+        if found != isolation.NAMESPACES:
+            self._kill()
+            raise ForkServerError(f"{self.name} cannot give each notebook a pid namespace ({found})")
+        return found
 
     def _stop(self, pid: int) -> None:
         """Process ids in the reply belong to the sandbox, so on time-out the whole sandbox is killed

@@ -27,16 +27,18 @@ def main(argv=None) -> int:
     parser.add_argument("--cell-seconds", default="30")
     parser.add_argument("--load-seconds", default="120")
     parser.add_argument("--memory-bytes", type=int, default=0, help="limit the address space (0: no limit)")
+    parser.add_argument("--disk-bytes", type=int, default=0, help="limit the size of any one file (0: no limit)")
     args = parser.parse_args(argv)
     # Everything imported so far (pytest, SQLAlchemy, ... : most of the heap, in a fork server all of
     # it) lives as long as this process: freezing it spares every garbage collection from walking it.
     gc.freeze()
-    if args.memory_bytes:
-        # Set here, the one place both ways of starting a worker (fork server, fresh process) pass:
-        # a notebook that allocates too much gets a MemoryError, not the machine's memory.
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = args.memory_bytes if hard == resource.RLIM_INFINITY else min(args.memory_bytes, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # Set here, the one place both ways of starting a worker (fork server, fresh process) pass: a notebook
+    # that allocates too much gets a MemoryError, not the machine's memory; a huge file fails to grow (EFBIG).
+    for kind, wanted in ((resource.RLIMIT_AS, args.memory_bytes), (resource.RLIMIT_FSIZE, args.disk_bytes)):
+        if wanted:
+            _, hard = resource.getrlimit(kind)
+            limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(kind, (limit, limit))
     os.environ["SKILLBOOK_GRADING"] = "1"
     # Only the plugins grading needs: nbval alone would cost a second of imports in every run.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

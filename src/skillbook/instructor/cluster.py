@@ -36,7 +36,7 @@ from skillbook.course import manifest
 from skillbook.engine import grade as grading
 from skillbook.engine.grade import zero_result
 from skillbook.engine.loading.read import MAX_BYTES
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 from skillbook.instructor import coursedir
 from skillbook.instructor.coursedir import Submission
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillbook.course import manifest, paths
+from skillbook.instructor import safe
 from skillbook.files import atomic_write
 from skillbook.course.manifest import Lesson
-from skillbook.engine.results import LessonResult
+from skillbook.engine.loading.read import MAX_BYTES
+from skillbook.engine.scoring.results import LessonResult
 
 # Files nbgrader keeps beside a submission, which its feedback exchange needs later.
 KEPT = ("timestamp.txt", "submission_secret.txt")
@@ -76,6 +78,10 @@ def refusal(submission: Submission) -> str | None:
         others = sorted(p.name for p in submission.folder.glob("*.ipynb"))
         found = f" (found {', '.join(others)})" if others else ""
         return f"no {submission.lesson.notebook_name} in submitted/{submission.name}{found}"
+    size = submission.notebook.stat().st_size
+    if size > MAX_BYTES:  # never copied, parsed or sent anywhere: it may be 2 GB (of a sparse file)
+        return (f"{submission.lesson.notebook_name} is {size // 1024 // 1024} MB; notebooks over "
+                f"{MAX_BYTES // 1024 // 1024} MB are not graded")
     return None
 
 
@@ -105,20 +111,30 @@ class Stored:
 
 
 def store(course: Path, stored: Stored) -> Path:
+    """results.json with its messages made safe to print and its points within the lesson's maximum
+    (the student's name stays as its folder's, undecodable bytes escaped by JSON, to find it again)."""
     target = autograded(course, stored.student, stored.lesson) / "results.json"
-    atomic_write(target, json.dumps(stored.to_json(), indent=1))
+    kept = Stored(stored.student, stored.lesson, safe.result(stored.result, stored.lesson),
+                  None if stored.problem is None else safe.text(stored.problem), stored.graded_at, stored.sandboxed)
+    atomic_write(target, json.dumps(kept.to_json(), indent=1))
     return target
 
 
 def stored_results(course: Path) -> tuple[list[Stored], list[str]]:
-    """Everything grade-class stored for the course, and the results files it could not read."""
+    """Everything grade-class stored for the course, and the results files it could not read.
+
+    Read as untrusted (without the sandbox a notebook can write anywhere you can): points are
+    clamped again and messages made safe, whatever the file says."""
     found, unreadable = [], []
     for path in sorted((course / "autograded").glob("*/*/results.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            found.append(Stored(student=data["student"], lesson=manifest.lesson(data["lesson"]),
-                                result=LessonResult.from_json(data["result"]), problem=data.get("problem"),
+            lesson = manifest.lesson(data["lesson"])
+            problem = data.get("problem")
+            found.append(Stored(student=str(data["student"]), lesson=lesson,
+                                result=safe.result(LessonResult.from_json(data["result"]), lesson),
+                                problem=None if problem is None else safe.text(problem),
                                 graded_at=data.get("graded_at", ""), sandboxed=bool(data.get("sandboxed"))))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            unreadable.append(f"{path.relative_to(course)}: {exc}")
+            unreadable.append(safe.text(f"{path.relative_to(course)}: {exc}"))
     return found, unreadable

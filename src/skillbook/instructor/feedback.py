@@ -9,10 +9,10 @@ timestamp.txt and submission_secret.txt, so `nbgrader release_feedback` can send
 import html
 from pathlib import Path
 
-from skillbook.instructor import coursedir
+from skillbook.instructor import coursedir, safe
 from skillbook.instructor.coursedir import Stored
 from skillbook.files import atomic_copy, atomic_write
-from skillbook.engine.results import ExerciseResult
+from skillbook.engine.scoring.results import ExerciseResult
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}.total{font-size:1.2rem}.note{background:#fff3e0;padding:.5rem 1rem;border-radius:4px}
@@ -22,19 +22,24 @@ h1{font-size:1.4rem}.total{font-size:1.2rem}.note{background:#fff3e0;padding:.5r
 
 
 def clean(message: str) -> str:
-    """A grader's message without any line of its source (a bare `assert x == y` reports its expression)."""
-    lines = [line for line in message.splitlines() if not line.lstrip().startswith(("assert ", "def test_", "E   "))]
+    """A grader's message without any line of its source (a bare `assert x == y` reports its expression)
+    nor control characters."""
+    lines = [line for line in safe.text(message).splitlines() if not line.lstrip().startswith(("assert ", "def test_", "E   "))]
     return " ".join(lines).strip() or "a check failed"
 
 
 def _exercise(ex: ExerciseResult) -> str:
-    e = html.escape
+    def e(value) -> str:
+        return html.escape(safe.text(value))
+
     parts = [f'<section class="exercise {"pass" if ex.passed else "fail"}">',
              f'<span class="points">{ex.points:g} / {ex.max_points:g}</span>',
              f"<h2>{'✓' if ex.passed else '✗'} {e(ex.id)}</h2>"]
     if ex.passed:
         parts.append(f"<p>{e(clean(ex.message))}</p>")
     else:
+        if ex.promise:
+            parts.append(f"<p><strong>Not yet:</strong> {e(ex.promise)}</p>")
         parts.append(f"<p><strong>What was wrong:</strong> {e(clean(ex.message))}</p>")
         if ex.hint:
             parts.append(f'<p class="hint"><strong>Hint:</strong> {e(ex.hint)}</p>')
@@ -48,8 +53,10 @@ def _exercise(ex: ExerciseResult) -> str:
 
 
 def page(stored: Stored) -> str:
-    e = html.escape
-    result, lesson = stored.result, stored.lesson
+    def e(value) -> str:
+        return html.escape(safe.text(value))
+
+    result, lesson = safe.result(stored.result, stored.lesson), stored.lesson
     title = f"{lesson.id} {lesson.title}: feedback for {stored.student}"
     body = [f"<h1>{e(title)}</h1>", f'<p class="total">{result.points:g} of {result.max_points:g} points</p>']
     if stored.problem:

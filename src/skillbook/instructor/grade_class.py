@@ -15,8 +15,11 @@ engine as `skillbook grade` (so the same points as `nbgrader autograde`), withou
   gets a zero result that says why, the class goes on, and the broken ones are listed at the end.
 """
 
+import contextlib
+import ctypes
 import os
 import queue
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -26,8 +29,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.engine import make_url
 
-from skillbook.instructor import coursedir
+from skillbook.instructor import coursedir, safe
 
 from skillbook.engine import grade as grading
 
@@ -36,10 +40,13 @@ from skillbook.instructor.coursedir import Stored, Submission
 from skillbook.engine.databases import backend, grading_base_url
 from skillbook.files import atomic_copy
 from skillbook.engine.grade import GradingError, grade_notebook, zero_result
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 
 UNRUNNABLE = "Your notebook could not be run"  # how the graders begin a message when nothing could run
+PR_SET_DUMPABLE = 4  # linux/prctl.h
 MAX_COPY = 20 * 1024 * 1024  # the notebook copy beside results.json (for formgrader); larger is not graded anyway
+MAX_TIMESTAMP = 1024  # timestamp.txt: nbgrader writes about 30 bytes; a larger one is not a timestamp
+MAX_KEPT = 64 * 1024  # timestamp.txt and submission_secret.txt copied beside results.json
 
 
 def problem(result: LessonResult) -> str | None:
@@ -103,14 +110,18 @@ def _grade_in_threads(todo: list[Submission], jobs: int, limits: dict):
 
 
 def _timestamp(submission: Submission) -> str | None:
-    """timestamp.txt as nbgrader's collect wrote it, if it is one."""
+    """timestamp.txt as nbgrader's collect wrote it, if it is one: a plain file, read no further than
+    MAX_TIMESTAMP bytes (a student controls it: it may be 2 GB, or a pipe that never ends)."""
     from nbgrader.utils import parse_utc
 
     path = submission.folder / "timestamp.txt"
     try:
-        text = path.read_text(encoding="utf-8").strip() if path.is_file() and not path.is_symlink() else ""
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_TIMESTAMP:
+            return None
+        with path.open("rb") as stamp:
+            text = stamp.read(MAX_TIMESTAMP).decode("utf-8").strip()
         return str(parse_utc(text)) if text else None
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError):
         return None
 
 
@@ -120,9 +131,9 @@ def _keep(course: Path, submission: Submission) -> None:
     if coursedir.refusal(submission):
         return
     target = coursedir.autograded(course, submission.student, submission.lesson)
-    for name in (submission.lesson.notebook_name, *coursedir.KEPT):
+    for name, limit in ((submission.lesson.notebook_name, MAX_COPY), *((kept, MAX_KEPT) for kept in coursedir.KEPT)):
         source = submission.folder / name
-        if source.is_file() and not source.is_symlink() and source.stat().st_size <= MAX_COPY:
+        if source.is_file() and not source.is_symlink() and source.stat().st_size <= limit:
             atomic_copy(source, target / name)
 
 
@@ -145,8 +156,51 @@ def sandbox_status(course: Path, wanted: bool, network: bool) -> tuple[bool, str
 
 
 def _say(console: Console, text) -> None:
-    """Print text that may hold a student's words: never read as rich markup."""
+    """Print text that may hold a student's words: never read as rich markup, no control characters."""
+    if isinstance(text, str):
+        text = safe.text(text)
     console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def database_status(base: str | None) -> tuple[bool, str | None]:
+    """(may we grade on this database, what to say about it). On PostgreSQL every submission needs a
+    role of its own, so that the server's URL never reaches a notebook (skillbook.engine.databases)."""
+    from skillbook.engine.databases import may_create_roles, trusts_without_password
+
+    if backend(base) != "postgresql":
+        return True, None
+    where = make_url(base).render_as_string(hide_password=True)
+    try:
+        if not may_create_roles(base):
+            return False, (f"Cannot grade on {where}: its role may not create roles (CREATEROLE), and every submission "
+                           "needs a role of its own so that your URL and password never reach a notebook. "
+                           "Use a role with CREATEROLE and CREATEDB, or grade on SQLite.")
+        if trusts_without_password(base):
+            return True, (f"Warning: {where} lets anyone on this machine connect as {make_url(base).username} without a "
+                          "password (`trust` in pg_hba.conf): a submission can too, whatever role it is given. "
+                          "Require passwords (scram-sha-256) on a server that grades other people's notebooks.")
+    except Exception as exc:  # noqa: BLE001 - cannot reach it: say so, grade nothing
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return False, f"Cannot reach {where}: {first}"
+    return True, None
+
+
+@contextlib.contextmanager
+def _unreadable_by_submissions():
+    """While grading, this process's /proc files (its environment: TEST_DATABASE_URL with its password)
+    belong to root, so a submission running as you cannot read them (prctl PR_SET_DUMPABLE 0). Its
+    command line stays readable by anyone: never put a password in --database-url."""
+    libc = None
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            libc = ctypes.CDLL(None, use_errno=True)
+    if libc is None or libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        yield
+        return
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
 def _open_gradebook(url: str, console: Console):
@@ -177,6 +231,11 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
         return 1
     jobs = max(1, jobs or os.cpu_count() or 1)
     base = grading_base_url(database_url)
+    usable, said = database_status(base)
+    if said:
+        _say(console, said)
+    if not usable:
+        return 1
     gradebook_url = gradebook_url or default_url(course)
     writer = _open_gradebook(gradebook_url, console)
     known = writer.lessons() if writer else set()
@@ -189,7 +248,9 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
     limits = {**(limits or {}), "database_url": base}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
+    hidden = contextlib.ExitStack()
     try:
+        hidden.enter_context(_unreadable_by_submissions())
         if cluster is None:
             sandboxed, status = sandbox_status(course, sandbox, network=backend(base) != "sqlite")
             grading.use_fork_servers()
@@ -212,13 +273,14 @@ def run(course: Path, *, jobs: int | None = None, lessons: list[str] | None = No
                         unrecorded.append((submission, f"{type(exc).__name__}: {exc}"))
                 if why:
                     broken.append((submission, why))
-                    _say(progress.console, Text.assemble((submission.name, "yellow"), f": {why}"))
+                    _say(progress.console, Text.assemble((safe.text(submission.name), "yellow"), f": {safe.text(why)}"))
                 graded.append((submission, result))
                 progress.advance(task)
     finally:
         if writer:
             writer.close()
         grading.use_sandbox(False)
+        hidden.close()
     _summary(console, graded, broken, unrecorded, time.monotonic() - started, label, gradebook_url if writer else None)
     return 0
 

@@ -13,8 +13,11 @@ import warnings
 from pathlib import Path
 
 from skillbook.course import paths
+from skillbook.instructor import safe
 from skillbook.instructor.coursedir import Submission, refusal
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
+
+MAX_NOTEBOOK = 20 * 1024 * 1024  # as grading's limit: a larger notebook was not graded, and is not read
 
 
 def course_id() -> str:
@@ -37,6 +40,8 @@ def _answered(notebook: Path) -> dict[str, bool]:
     from nbgrader import utils
 
     try:
+        if not notebook.is_file() or notebook.stat().st_size > MAX_NOTEBOOK:
+            return {}  # not graded either (skillbook.engine.loading.read says why); never read whole
         raw = json.loads(notebook.read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or raw.get("nbformat") != 4 or not isinstance(raw.get("cells"), list):
             return {}  # not a notebook nbgrader could read either; grading said why
@@ -90,6 +95,12 @@ class GradebookWriter:
         from nbgrader.api import MissingEntry
 
         gradebook, lesson = self._gradebook, submission.lesson
+        try:
+            submission.student.encode("utf-8")
+        except UnicodeEncodeError:
+            raise LookupError(f"the student folder {safe.text(submission.student)!r} is not a UTF-8 name, "
+                              "which nbgrader cannot take as a student id: rename it") from None
+        result = safe.result(result, lesson)  # finite, within [0, max], whatever the result says
         gradebook.update_or_create_student(submission.student)
         extra = {"timestamp": timestamp} if timestamp else {}
         gradebook.update_or_create_submission(lesson.dir, submission.student, **extra)

@@ -10,6 +10,7 @@ import csv
 from pathlib import Path
 
 from skillbook.course import manifest
+from skillbook.instructor import safe
 from skillbook.instructor.coursedir import Stored
 from skillbook.files import replacing
 
@@ -31,7 +32,7 @@ def rows(results: list[Stored]) -> tuple[list[str], list[dict]]:
                 row.update(status="missing", points="0", percent="0")
                 row.update({ex.id: "0" for ex in lesson.exercises})
             else:
-                result = stored.result
+                result = safe.result(stored.result, stored.lesson)
                 row.update(status=f"broken: {stored.problem}" if stored.problem else "graded",
                            points=f"{result.points:g}", percent=f"{100 * result.points / result.max_points:.1f}")
                 row.update({ex.id: f"{ex.points:g}" for ex in result.exercises})
@@ -40,7 +41,9 @@ def rows(results: list[Stored]) -> tuple[list[str], list[dict]]:
 
 
 def write_csv(results: list[Stored], target: Path) -> Path:
+    """grades.csv; every cell is text a spreadsheet shows as text (no control characters, no formula)."""
     columns, table = rows(results)
+    table = [{column: safe.csv_cell(value) for column, value in row.items()} for row in table]
     with replacing(target) as partial, partial.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=columns, restval="")
         writer.writeheader()

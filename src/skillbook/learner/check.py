@@ -16,7 +16,7 @@ import threading
 
 from skillbook.course import manifest
 from skillbook.course.locate import lesson_notebook
-from skillbook.engine.results import LessonResult
+from skillbook.engine.scoring.results import LessonResult
 from skillbook.learner import database, kernel, notebooks
 from skillbook.learner.report import Running, exercise_lines, shown_in_notebook
 

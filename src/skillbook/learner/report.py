@@ -1,5 +1,5 @@
-"""What a learner reads: results in words (one line an exercise, then what was wrong and the next
-hint), and, while a check runs, what it is doing: after 2 s, which check runs and for how long.
+"""What a learner reads: results in words (one line an exercise, then the promise not kept yet, what
+was wrong and that promise's hint), and, while a check runs, what it is doing: after 2 s, which check runs and for how long.
 
 The engine passes on each event its worker writes (a check starts, a check ends); Running keeps
 the latest and words it. In a notebook the words go into one display that updates in place and is
@@ -14,7 +14,7 @@ import threading
 import time
 
 from skillbook.course import manifest
-from skillbook.engine.results import ExerciseResult, LessonResult
+from skillbook.engine.scoring.results import ExerciseResult, LessonResult
 
 
 def _points(value: float) -> str:
@@ -30,15 +30,26 @@ def more_hints(exercise_id: str, shown: int = 1) -> str | None:
     return f"make hint E={exercise_id} LEVEL={shown + 1}" if count > shown else None
 
 
+def _hints_shown(ex: ExerciseResult) -> int:
+    """1 when the hint shown is the exercise's level-1 hint; 0 when it is a promise's own hint."""
+    try:
+        return int(ex.hint == manifest.exercise(ex.id).hint)
+    except KeyError:
+        return 1
+
+
 def exercise_lines(ex: ExerciseResult, database: str = "") -> list[str]:
+    """The result line; for a failure, the promise not kept yet, what was wrong, and that promise's hint."""
     mark = "✓" if ex.passed else "✗"
     on = f"  · {database}" if database else ""
     lines = [f"{mark} {ex.id}  {_points(ex.points)}/{_points(ex.max_points)}{on}"]
     if not ex.passed:
+        if ex.promise:
+            lines.append(f"    Not yet: {ex.promise}")
         lines.append(f"    What was wrong: {ex.message}")
         if ex.hint:
             lines.append(f"    Hint: {ex.hint}")
-            if command := more_hints(ex.id):
+            if command := more_hints(ex.id, _hints_shown(ex)):
                 lines.append(f"    More help: {command}")
     return lines
 

@@ -17,7 +17,7 @@ import types
 import uuid
 
 from skillbook.engine.limits import TimeLimitExceeded, out_of_memory, run_limited
-from skillbook.engine.loading.state import Cell, CellError, Load
+from skillbook.engine.loading.state import Cell, CellError, Load, place_of
 
 MAX_OUTPUT = 20_000
 
@@ -39,19 +39,19 @@ def _new_module() -> types.ModuleType:
 
 
 def _learner_frame(tb) -> str:
-    """' (cell 12, line 3)' for the innermost frame of the learner's code in a traceback."""
+    """' (in the cell under “Heading”, line 3)' for the innermost frame of the learner's code in a traceback."""
     where = ""
     for frame, lineno in traceback.walk_tb(tb):
         name = frame.f_code.co_filename
         if name.startswith("<notebook cell "):
-            where = f" (cell {name[15:-1]}, line {lineno})"
+            where = f" ({place_of(name)}, line {lineno})"
     return where
 
 
 async def _run_cell(cell: Cell, module: types.ModuleType, seconds: float) -> None:
     linecache.cache[cell.filename] = (len(cell.source), None, cell.source.splitlines(True), cell.filename)
     code = compile(cell.source, cell.filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-    what = f"cell {cell.number}"
+    what = cell.place
     if code.co_flags & inspect.CO_COROUTINE:
         await run_limited(eval(code, module.__dict__), seconds, what)
     else:
@@ -74,17 +74,17 @@ async def execute(load: Load) -> None:
             try:
                 await _run_cell(cell, load.module, min(load.cell_seconds, left))
             except SyntaxError as exc:
-                load.errors.append(CellError(cell, "syntax", f"SyntaxError: {exc.msg} (cell {cell.number}, line {exc.lineno})"))
+                load.errors.append(CellError(cell, "syntax", f"SyntaxError: {exc.msg} ({cell.place}, line {exc.lineno})"))
             except TimeLimitExceeded as exc:
-                load.errors.append(CellError(cell, "timeout", f"cell {cell.number} did not finish within {exc.seconds:g} s (an endless loop?)"))
+                load.errors.append(CellError(cell, "timeout", f"{cell.place} did not finish within {exc.seconds:g} s (an endless loop?)"))
             except SystemExit as exc:
-                load.errors.append(CellError(cell, "exit", f"cell {cell.number} called sys.exit({exc.code!r}); the rest of that cell did not run"))
+                load.errors.append(CellError(cell, "exit", f"{cell.place} called sys.exit({exc.code!r}); the rest of that cell did not run"))
             except KeyboardInterrupt:
                 raise
             except MemoryError:
-                load.errors.append(CellError(cell, "memory", out_of_memory(f" in cell {cell.number}")))
+                load.errors.append(CellError(cell, "memory", out_of_memory(f" in {cell.place}")))
             except NotImplementedError:
-                load.errors.append(CellError(cell, "unanswered", f"cell {cell.number} is not answered yet: replace `raise NotImplementedError()` with your code"))
+                load.errors.append(CellError(cell, "unanswered", f"{cell.exercise_name} is not answered yet: replace `raise NotImplementedError()` in its cell with your code"))
             except BaseException as exc:  # the learner's code may raise anything
                 first_line = (str(exc).splitlines() or [""])[0][:300]
                 load.errors.append(CellError(cell, "error", f"{type(exc).__name__}: {first_line}{_learner_frame(exc.__traceback__)}"))

@@ -22,6 +22,9 @@ def read(load: Load) -> None:
     except UnicodeDecodeError:
         load.fatal = f"{load.path.name} is not a text file (not UTF-8)"
         return
+    except RecursionError:  # [[[[... nested deeper than the parser goes: no notebook is
+        load.fatal = f"{load.path.name} is not valid JSON for a notebook (nested too deeply)"
+        return
     except json.JSONDecodeError as exc:
         load.fatal = (
             f"{load.path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "

@@ -10,7 +10,8 @@ class ExerciseResult:
     max_points: float
     passed: bool
     message: str
-    hint: str = ""
+    hint: str = ""  # the hint of the promise whose check failed first, else the exercise's level-1 hint
+    promise: str = ""  # what that promise says (course.toml), shown as the behaviour not there yet
     checks: list[dict] = field(default_factory=list)
 
 
@@ -21,6 +22,8 @@ class LessonResult:
     max_points: float
     exercises: list[ExerciseResult]
     error: str | None = None  # set when the notebook as a whole could not be run
+    ignored: list[str] = field(default_factory=list)  # results the graders do not hold, or sent twice (skillbook.engine.scoring.points)
+    cacheable: bool = True  # False when a limit (time, memory) or a crash decided part of it: grade it again next time
 
     def exercise(self, exercise_id: str) -> ExerciseResult:
         for e in self.exercises:
@@ -39,4 +42,6 @@ class LessonResult:
             max_points=data["max_points"],
             exercises=[ExerciseResult(**e) for e in data["exercises"]],
             error=data.get("error"),
+            ignored=list(data.get("ignored", [])),
+            cacheable=bool(data.get("cacheable", True)),
         )
