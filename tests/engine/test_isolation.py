@@ -72,3 +72,25 @@ def test_the_number_of_processes_is_limited(submission, fork_server):
     """Does a notebook that starts 100 processes get stopped, saying so?"""
     result = grade_notebook(submission("L00", {"l00-create-skill": FORKER}), max_processes=30, **FAST)
     assert result.error and "more than 30 processes" in result.error, result.error
+
+
+def test_a_run_cannot_reach_the_folders_of_other_runs(submission, fork_server):
+    """Does a notebook find only its own run folder beside it, so that it cannot append to the results
+    of a submission graded at the same time (here: a folder standing for one)?"""
+    runs = grading._runs_folder(None)
+    other = runs / "skillbook-grade-classmate"
+    other.mkdir(exist_ok=True)
+    (other / "results.jsonl").write_text("")
+    try:
+        reach = _answer_if(
+            "import os\nwork = os.path.dirname(os.getcwd())\nrunsdir = os.path.dirname(work)\n"
+            "blocked = os.listdir(runsdir) == [os.path.basename(work)]\n"
+            "for name in os.listdir(runsdir):\n"
+            "    try:\n        open(os.path.join(runsdir, name, 'results.jsonl'), 'a').write('{}\\n')\n"
+            "    except OSError:\n        pass")
+        result = grade_notebook(submission("L00", {"L00-skill_description": reach}), **FAST)
+        assert result.exercise("L00.skill_description").passed, result.exercise("L00.skill_description")
+        assert (other / "results.jsonl").read_text() == ""
+    finally:
+        (other / "results.jsonl").unlink()
+        other.rmdir()

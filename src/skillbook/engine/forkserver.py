@@ -85,7 +85,7 @@ def _child(request: dict) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         isolation.run(request.get("limits", {}), request.get("folder"), request.get("bound", []),
-                      lambda: _become_worker(request))
+                      lambda: _become_worker(request), runs=request.get("runs"))
     except BaseException:  # noqa: BLE001 - report it in the output, never return into the server loop
         import traceback
 
@@ -201,18 +201,20 @@ class ForkServer:
 
     def run(self, argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
             limits: dict | None = None, folder: Path | None = None,
-            bound: list[str] = ()) -> tuple[int | None, str]:
+            bound: list[str] = (), runs: Path | None = None) -> tuple[int | None, str]:
         """(exit code, or None when it was killed at the time limit; what it printed, at most OUTPUT_BYTES).
 
         limits: memory_bytes, disk_bytes, max_processes (skillbook.engine.isolation)
         folder: the run's folder, made a tmpfs of disk_bytes for the run; `bound` names its files that stay
-                the host's (the results file the parent reads)"""
+                the host's (the results file the parent reads)
+        runs:   the folder holding every run's folder: the run sees only its own there"""
         if self._process.poll() is not None:
             raise ForkServerError(f"{self.name} is not running")
         self.isolation  # the hello comes first
         output = Path(cwd).parent / "worker-output.txt"
         request = {"argv": argv, "env": env, "cwd": str(cwd), "output": str(output), "limits": limits or {},
-                   "folder": str(folder) if folder else None, "bound": list(bound)}
+                   "folder": str(folder) if folder else None, "bound": list(bound),
+                   "runs": str(runs) if runs else None}
         try:
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()

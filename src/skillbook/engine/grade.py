@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -160,14 +161,26 @@ def _gigabytes(value) -> str:
     return f"{value / 1024**3:.3g} GB" if isinstance(value, (int, float)) else "the allowed amount"
 
 
+def _runs_folder(scratch: Path | None) -> Path | None:
+    """A folder of our own (this user's alone) for the runs' folders, which a run sees only its own of."""
+    folder = Path(scratch or tempfile.gettempdir()) / f"skillbook-runs-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        mine = folder.lstat()
+    except OSError:
+        return None
+    return folder if stat.S_ISDIR(mine.st_mode) and mine.st_uid == os.getuid() and not mine.st_mode & 0o077 else None
+
+
 def _fresh_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
-                   limits: dict, bound: list[str]) -> tuple[int | None, str]:
+                   limits: dict, bound: list[str], runs: Path | None = None) -> tuple[int | None, str]:
     """A worker in a process started for this notebook alone: through a cold fork server, so it gets
     namespaces of its own (the grading process's pipes out of its reach), or in a bwrap sandbox of its own."""
     if _sandbox is None:
         try:
             with ForkServer(warm=False) as server:
-                return server.run(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, folder=cwd.parent, bound=bound)
+                return server.run(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, folder=cwd.parent,
+                                  bound=bound, runs=runs)
         except ForkServerError:
             pass  # a plain process, below
     command = [sys.executable, "-m", "skillbook.engine.worker", *argv]
@@ -242,7 +255,7 @@ def close_fork_server() -> None:
 
 
 def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float, limits: dict,
-                bound: list[str], server: ForkServer | None = None) -> tuple[int | None, str]:
+                bound: list[str], runs: Path | None = None, server: ForkServer | None = None) -> tuple[int | None, str]:
     """Run the grading worker: (exit code or None at the time limit, its output).
 
     `server` is the caller's own fork server (a learner's kernel keeps one); else this thread's, if any."""
@@ -250,11 +263,12 @@ def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
     server = _server() if own else server
     if server is not None:
         try:
-            return server.run(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, folder=cwd.parent, bound=bound)
+            return server.run(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, folder=cwd.parent, bound=bound,
+                              runs=runs)
         except ForkServerError:
             if own:
                 _warm.failed = True  # replaced before the next notebook; this one gets a fresh process
-    return _fresh_process(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, bound=bound)
+    return _fresh_process(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, bound=bound, runs=runs)
 
 
 def _new_events(path: Path, offset: int, on_event: Callable[[dict], None]) -> int:
@@ -353,7 +367,8 @@ def grade_notebook(
                                        "a graded notebook may have: clear its outputs (Edit > Clear Outputs of All Cells) and save it")
     # In a sandboxed fork server, the one folder the sandbox can write is the server's scratch.
     scratch = scratch or getattr(fork_server or _server(), "scratch", None)
-    with tempfile.TemporaryDirectory(prefix="skillbook-grade-", dir=scratch) as tmp:
+    runs = _runs_folder(scratch)
+    with tempfile.TemporaryDirectory(prefix="skillbook-grade-", dir=runs or scratch) as tmp:
         workdir = Path(tmp)
         copy = _copy_lesson_folder(notebook.resolve(), workdir)
         if content is not None:
@@ -369,7 +384,7 @@ def grade_notebook(
             with _following(results, on_event):
                 code, output = _run_worker(argv, env=_environment(url, workdir), cwd=copy.parent,
                                            timeout=total_seconds, limits=limits, bound=[results.name],
-                                           server=fork_server)
+                                           runs=runs, server=fork_server)
             events = _read_events(results)
             stopped = _why_stopped(code, events, output, _stopped_by_limit(workdir), total_seconds)
         result = summarise(the_lesson, known, events, stopped)

@@ -197,7 +197,17 @@ def _run_folder_on_tmpfs(folder: Path, disk_bytes: int, bound: list[str]) -> int
     return host
 
 
-def _pid_one(limits: dict, folder: str | None, bound: list[str], become_worker) -> None:
+def _hide_other_runs(runs: Path, folder: Path) -> None:
+    """Cover the folder that holds every run's folder with an empty one holding only this run's: the
+    results files of submissions graded at the same time are not in this one's reach."""
+    own = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+    _mount("tmpfs", str(runs), "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,mode=0700")
+    (runs / folder.name).mkdir(mode=0o700)
+    _mount(f"/proc/self/fd/{own}", str(runs / folder.name), None, _MS_BIND | _MS_REC)
+    os.close(own)
+
+
+def _pid_one(limits: dict, folder: str | None, bound: list[str], become_worker, runs: str | None = None) -> None:
     """C2: set up the namespace, start the worker, reap, watch; never returns."""
     code = 1
     host = None
@@ -210,6 +220,8 @@ def _pid_one(limits: dict, folder: str | None, bound: list[str], become_worker) 
             pass
         if folder and limits.get("disk_bytes"):
             host = _run_folder_on_tmpfs(Path(folder), int(limits["disk_bytes"]), bound)
+        if folder and runs and Path(folder).parent == Path(runs):
+            _hide_other_runs(Path(runs), Path(folder))
         _drop_capabilities()
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         worker = os.fork()
@@ -242,16 +254,17 @@ def _pid_one(limits: dict, folder: str | None, bound: list[str], become_worker) 
     os._exit(code)
 
 
-def run(limits: dict, folder: str | None, bound: list[str], become_worker) -> None:
+def run(limits: dict, folder: str | None, bound: list[str], become_worker, runs: str | None = None) -> None:
     """C1 (single-threaded, descriptors but 0-2 closed): run `become_worker` in namespaces of its own and
-    end as it ended, once every process it started is gone. Never returns."""
+    end as it ended, once every process it started is gone. `runs`: the folder that holds every run's
+    folder (the run sees only its own in it). Never returns."""
     apply_rlimits(limits)
     if mode() != NAMESPACES:
         become_worker()
     _unshare(_flavour)
     inner = os.fork()
     if inner == 0:
-        _pid_one(limits, folder, bound, become_worker)
+        _pid_one(limits, folder, bound, become_worker, runs)
     code = os.waitstatus_to_exitcode(os.waitpid(inner, 0)[1])
     if code > 128 and code - 128 < signal.NSIG:  # pid 1 reports a killed worker as 128 + signal: end the same way
         signal.signal(code - 128, signal.SIG_DFL)

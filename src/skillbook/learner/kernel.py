@@ -7,7 +7,8 @@ kernel. From then on:
 - IPython's `pre_run_cell` event records each cell's source, keyed by the cell id JupyterLab sends
   with the execute request, so a check grades what the learner ran, saved or not;
 - a fork server (skillbook.engine.forkserver) imports the grading stack once, in the background,
-  so that a check forks a ready grading process instead of starting Python; the check's files
+  and the lesson's grader checks are collected (skillbook.engine.scoring.known), so that a check
+  forks a ready grading process instead of starting Python; the check's files
   (the notebook's copy, its SQLite database) go to memory (scratch(), also used by make check/watch).
 
 Nothing happens outside a kernel, or in a kernel that nbgrader runs to grade (nbclient sends no
@@ -57,7 +58,21 @@ def start(shell=None, *, warm: bool = True) -> bool:
             _started = True
     if warm:
         server()
+        threading.Thread(target=_know_the_checks, name="skillbook-known-checks", daemon=True).start()
     return True
+
+
+def _know_the_checks() -> None:
+    """Collect the checks of this folder's lesson now, not during the learner's first check (seconds)."""
+    from skillbook.course import manifest
+    from skillbook.engine.scoring.known import known_checks
+
+    try:
+        lesson = manifest.lesson_for_path(Path.cwd() / "notebook.ipynb")
+        if lesson is not None:
+            known_checks(lesson)
+    except Exception:  # noqa: BLE001 - the check itself collects them again and says what went wrong
+        pass
 
 
 def ran() -> dict[str, str]:
