@@ -1,5 +1,5 @@
-"""A generic async service: get / list / create / update / delete for any table model, with filters
-checked against the model's columns, pages with totals, and commits that roll back on conflict.
+"""A generic async service: get / list / create / update / delete for any table model, built on three
+helpers: filters checked against the model's columns, pages with totals, and commits that roll back.
 
 Run: python examples/service_layer.py   (in-memory SQLite; DATABASE_URL=postgresql+asyncpg://... for PostgreSQL)
 """
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, UniqueConstraint, func
+from sqlalchemy import Boolean, ColumnElement, DateTime, Float, Integer, UniqueConstraint, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -65,86 +66,151 @@ class TaskRead(TaskCreate):
 ModelT = TypeVar("ModelT", bound=SQLModel)
 CreateT = TypeVar("CreateT", bound=SQLModel)
 UpdateT = TypeVar("UpdateT", bound=SQLModel)
+MAX_LIMIT = 100
 
-# skillbook:exercise L09.service_base
+# skillbook:exercise L09.filter_conditions
 class FilterError(ValueError):
-    """An unknown field or operator in a filter: the client's mistake (400)."""
+    """An unknown field or operator, or a value the column cannot take: the client's mistake (400)."""
 
 
+BOOLEAN_TEXT = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _convert(column, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    kind = column.type
+    while isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    try:
+        if isinstance(kind, Boolean):
+            return BOOLEAN_TEXT[value.lower()]
+        if isinstance(kind, Integer):
+            return int(value)
+        if isinstance(kind, Float):
+            return float(value)
+        if isinstance(kind, DateTime):
+            moment = datetime.fromisoformat(value)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (KeyError, ValueError) as exc:
+        raise FilterError(f"{value!r} is not a valid value for {column.name}") from exc
+    return value
+
+
+def _several(column, value: Any) -> list[Any]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)):
+        raise FilterError(f"{column.name}: this operator takes a list of values")
+    return [_convert(column, item) for item in items]
+
+
+def _between(column, value: Any) -> ColumnElement[bool]:
+    bounds = _several(column, value)
+    if len(bounds) != 2:
+        raise FilterError(f"{column.name}__between takes two values")
+    return column.between(*bounds)
+
+
+def _isnull(column, value: Any) -> ColumnElement[bool]:
+    flag = value if isinstance(value, bool) else BOOLEAN_TEXT.get(str(value).lower())
+    if flag is None:
+        raise FilterError(f"{column.name}__isnull takes true or false")
+    return column.is_(None) if flag else column.is_not(None)
+
+
+OPERATORS = {
+    "eq": lambda c, v: c == _convert(c, v), "ne": lambda c, v: c != _convert(c, v),
+    "gt": lambda c, v: c > _convert(c, v), "gte": lambda c, v: c >= _convert(c, v),
+    "lt": lambda c, v: c < _convert(c, v), "lte": lambda c, v: c <= _convert(c, v),
+    "like": lambda c, v: c.like(str(v)), "ilike": lambda c, v: c.ilike(str(v)),
+    "in": lambda c, v: c.in_(_several(c, v)), "not_in": lambda c, v: c.not_in(_several(c, v)),
+    "between": _between, "isnull": _isnull,
+}
+
+
+def filter_conditions(model, filters: Mapping[str, Any] | None) -> list[ColumnElement[bool]]:
+    conditions = []
+    for key, value in (filters or {}).items():
+        name, _, operator = key.partition("__")
+        operator = operator or "eq"
+        if operator not in OPERATORS:
+            raise FilterError(f"unknown operator {operator!r} in {key!r}")
+        if name not in model.__table__.columns:
+            raise FilterError(f"{model.__name__} has no field {name!r}")
+        conditions.append(OPERATORS[operator](model.__table__.columns[name], value))
+    return conditions
+# skillbook:end
+
+# skillbook:exercise L09.paginate
 @dataclass
 class Page(Generic[ModelT]):
     items: list[ModelT]
-    total: int
+    total: int  # every row the statement selects, not only this page
     limit: int
     offset: int
 
 
-OPERATORS = {
-    "eq": lambda c, v: c == v, "ne": lambda c, v: c != v, "gt": lambda c, v: c > v, "gte": lambda c, v: c >= v,
-    "lt": lambda c, v: c < v, "lte": lambda c, v: c <= v, "like": lambda c, v: c.like(v),
-    "ilike": lambda c, v: c.ilike(v), "in": lambda c, v: c.in_(v.split(",") if isinstance(v, str) else v),
-    "not_in": lambda c, v: c.not_in(v.split(",") if isinstance(v, str) else v),
-    "between": lambda c, v: c.between(*(v.split(",") if isinstance(v, str) else v)),
-    "isnull": lambda c, v: c.is_(None) if str(v).lower() in ("1", "true") else c.is_not(None),
-}
+async def paginate(session: AsyncSession, statement, *, limit: int = 20, offset: int = 0) -> Page:
+    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
+    total = (await session.exec(select(func.count()).select_from(statement.order_by(None).subquery()))).one()
+    items = (await session.exec(statement.limit(limit).offset(offset))).all()
+    return Page(items=list(items), total=total, limit=limit, offset=offset)
+# skillbook:end
 
+# skillbook:exercise L09.save
+async def save(session: AsyncSession, *objects: SQLModel) -> None:
+    session.add_all(objects)
+    try:
+        await session.commit()
+    except Exception:
+        await session.rollback()  # the session stays usable; the caller sees the error (409)
+        raise
+# skillbook:end
 
+# skillbook:exercise L09.service_base
 class ServiceBase(Generic[ModelT, CreateT, UpdateT]):
     model: type[ModelT]
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def where(self, filters: Mapping[str, Any] | None) -> list:
-        conditions = []
-        for key, value in (filters or {}).items():
-            name, _, op = key.partition("__")
-            if name not in self.model.__table__.columns or (op or "eq") not in OPERATORS:
-                raise FilterError(f"unknown filter {key!r}")
-            column = self.model.__table__.columns[name]
-            if isinstance(value, str) and isinstance(column.type, Integer):
-                value = int(value)  # query strings are text; asyncpg will not compare '4' with an integer
-            conditions.append(OPERATORS[op or "eq"](column, value))
-        return conditions
+    def column(self, name: str):
+        if name not in self.model.__table__.columns:
+            raise FilterError(f"{self.model.__name__} has no field {name!r}")
+        return self.model.__table__.columns[name]
 
-    async def get(self, id: int, *, options: Sequence = ()) -> ModelT | None:
-        return await self.session.get(self.model, id, options=options)
+    async def get(self, id: Any, *, options: Sequence = ()) -> ModelT | None:
+        statement = select(self.model).where(self.column("id") == id).options(*options)
+        return (await self.session.exec(statement)).first()
 
     async def list(self, *, filters: Mapping[str, Any] | None = None, order_by: Sequence[str] = ("id",),
                    limit: int = 20, offset: int = 0, options: Sequence = ()) -> Page[ModelT]:
-        where, limit = self.where(filters), min(limit, 100)
-        order = [self.model.__table__.columns[n.lstrip("-")] for n in order_by]
-        order = [c.desc() if n.startswith("-") else c for c, n in zip(order, order_by)]
-        total = (await self.session.exec(select(func.count()).select_from(self.model).where(*where))).one()
-        statement = select(self.model).where(*where).order_by(*order).limit(limit).offset(offset).options(*options)
-        return Page([*(await self.session.exec(statement)).all()], total, limit, offset)
+        order = [self.column(n[1:]).desc() if n.startswith("-") else self.column(n) for n in order_by]
+        statement = select(self.model).where(*filter_conditions(self.model, filters)).order_by(*order)
+        return await paginate(self.session, statement.options(*options), limit=limit, offset=offset)
 
     async def create(self, data: CreateT) -> ModelT:
         obj = self.model.model_validate(data)
-        self.session.add(obj)
-        await self.commit()
+        await save(self.session, obj)
+        await self.session.refresh(obj)
         return obj
 
-    async def update(self, id: int, data: UpdateT) -> ModelT | None:
+    async def update(self, id: Any, data: UpdateT) -> ModelT | None:
         obj = await self.get(id)
-        if obj is not None:
-            obj.sqlmodel_update(data.model_dump(exclude_unset=True))
-            await self.commit()
+        if obj is None:
+            return None
+        obj.sqlmodel_update(data.model_dump(exclude_unset=True))
+        await save(self.session, obj)
+        await self.session.refresh(obj)
         return obj
 
-    async def delete(self, id: int) -> bool:
+    async def delete(self, id: Any) -> bool:
         obj = await self.get(id)
-        if obj is not None:
-            await self.session.delete(obj)
-            await self.commit()
-        return obj is not None
-
-    async def commit(self) -> None:
-        try:
-            await self.session.commit()
-        except IntegrityError:
-            await self.session.rollback()
-            raise
+        if obj is None:
+            return False
+        await self.session.delete(obj)
+        await save(self.session)
+        return True
 # skillbook:end
 
 # skillbook:with L09.service_base
@@ -179,21 +245,31 @@ async def main() -> None:
                          Task(title="Review REPORT template", priority=4, project_id=docs.id),
                          Task(title="Fix the links", priority=5, status="in_progress", project_id=docs.id)])
         await session.commit()
-        docs_id = docs.id  # kept: the rollback below expires every object in the session
-        # skillbook:with L09.service_base
-        tasks = AnyTaskService(session)
+        docs_id = docs.id  # kept: a rollback below expires every object in the session
+        # skillbook:with L09.filter_conditions
         for filters in ({"priority__gte": "4"}, {"title__ilike": "%report%"}, {"title": "' OR 1=1 --"}):
-            page = await tasks.list(filters=filters)
-            print(f"{filters}: total {page.total}:", [t.title for t in page.items])
+            rows = (await session.exec(select(Task).where(*filter_conditions(Task, filters)))).all()
+            print(f"{filters}:", [t.title for t in rows])
         try:
-            await tasks.list(filters={"colour": "red"})
+            filter_conditions(Task, {"colour": "red"})
         except FilterError as exc:
             print("refused before any SQL:", exc)
+        # skillbook:end
+        # skillbook:with L09.paginate
+        page = await paginate(session, select(Task).order_by(Task.id), limit=2, offset=2)
+        print("page 2 of 2-per-page:", [t.title for t in page.items], "of", page.total)
+        # skillbook:end
+        # skillbook:with L09.save
         try:
-            await ProjectService(session).create(ProjectCreate(name="docs"))
+            await save(session, Project(name="docs"))
         except IntegrityError:
             print("a duplicate name: IntegrityError, rolled back; the session still works:",
-                  (await tasks.list(limit=1)).total)
+                  len((await session.exec(select(Task))).all()), "tasks")
+        # skillbook:end
+        # skillbook:with L09.service_base
+        tasks = AnyTaskService(session)
+        page = await tasks.list(filters={"status__ne": "done"}, order_by=("-priority",))
+        print("open tasks, highest priority first:", [t.title for t in page.items], "of", page.total)
         # skillbook:end
         # skillbook:with L09.task_service
         print("pending for docs:", [t.title for t in (await TaskService(session).pending_for(docs_id)).items])

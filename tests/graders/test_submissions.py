@@ -26,7 +26,7 @@ LESSONS = list(manifest.lessons())
 # Wrong cases and alternatives run on PostgreSQL too where the database changes the outcome (engines,
 # CRUD, loading, transactions, migrations); elsewhere on SQLite, to keep `make test` under ten minutes.
 # Every lesson's solution and untouched notebook are graded on both backends.
-POSTGRES_ROUNDS = ("L02", "L05", "L06", "L07", "L08")
+POSTGRES_ROUNDS = ("L02", "L05", "L06", "L07", "L08", "L09")
 
 
 def _sqlite_only(lesson_id: str) -> list:
