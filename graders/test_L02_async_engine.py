@@ -278,13 +278,18 @@ async def test_engine_on_the_run_database(learner, database_url):
 @pytest.mark.exercise("L02.make_engine", weight=0.5)
 async def test_make_engine_does_not_connect(learner, database_url):
     """Is building an engine free: no connection opened, and no error for a server that is down?"""
-    engine = await _engine(learner, database_url)
+    opened = []
+
+    def on_connect(dbapi_connection, record):
+        opened.append(dbapi_connection)
+
+    event.listen(Pool, "connect", on_connect)
     try:
-        assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0, (
-            "make_engine opened a connection: building an engine should not connect; the first use does."
-        )
+        engine = await _engine(learner, database_url)
     finally:
-        await engine.dispose()
+        event.remove(Pool, "connect", on_connect)
+    await engine.dispose()
+    assert not opened, "make_engine opened a connection: building an engine should not connect; the first use does."
     started = time.monotonic()
     down = await _engine(learner, f"postgresql+asyncpg://agent@127.0.0.1:{_closed_port()}/agents")
     await down.dispose()
