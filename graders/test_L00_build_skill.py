@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel, select
 
 DOMAIN_WORDS = ("sqlmodel", "sqlalchemy", "async", "database", "postgres", "sqlite", "fastapi",
@@ -73,11 +74,33 @@ def test_task_has_integer_primary_key(learner):
 
 @task_model
 def test_task_title_is_a_required_string(learner):
-    """Is `title` a string column that cannot be NULL?"""
-    _, table = _task_table(learner)
+    """Is `title` a required string (no default) whose column cannot be NULL?"""
+    Task, table = _task_table(learner)
     assert "title" in table.c, "Task has no `title` column."
     assert _sql_type_is(table.c.title.type, String), f"`title` should be a str column, not {table.c.title.type}."
     assert not table.c.title.nullable, "`title` may be NULL in the database: annotate it `str`, not `str | None`."
+    field = Task.model_fields.get("title")
+    assert field is not None and field.is_required(), (
+        f"`title` has a default ({field.default!r}), so a task without a title is possible: declare it `title: str` with no default."
+    )
+
+
+@task_model
+async def test_database_refuses_a_missing_title_or_status(learner, tables, engine):
+    """Does the database itself refuse a task row whose title or status is NULL?"""
+    Task, table = _task_table(learner)
+    for column in ("title", "status"):
+        assert column in table.c, f"Task has no `{column}` column."
+    await tables(table)
+    for column in ("title", "status"):
+        row = {"title": "a title", "status": "pending", "created_at": datetime.now(UTC)} | {column: None}
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(insert(table).values(**row))
+        except DBAPIError:
+            continue
+        hint = "annotate it `str`, not `str | None`" + (" (a default of \"pending\" is fine)" if column == "status" else "")
+        raise AssertionError(f"The database stored a task whose {column} is NULL: {hint}, so the column is NOT NULL.")
 
 
 @task_model
@@ -91,6 +114,9 @@ async def test_task_status_defaults_to_pending(learner, tables, sessionmaker):
         session.add(task)
         await session.commit()
         task_id = task.id
+    assert isinstance(task_id, int) and not isinstance(task_id, bool), (
+        f"After the commit the task's id is {task_id!r}; the database should have numbered it (an int primary key)."
+    )
     async with sessionmaker() as fresh:
         saved = (await fresh.exec(select(Task).where(Task.id == task_id))).one()
     assert saved.status == "pending", f'A new task has status {saved.status!r}; its default should be "pending".'

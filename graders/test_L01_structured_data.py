@@ -141,21 +141,38 @@ async def test_load_runs_stores_every_run(learner, engine, tool_run, rng):
 
 @load_runs
 async def test_load_runs_accepts_an_empty_batch(learner, engine, tool_run):
-    """Does an empty batch return 0, store nothing and raise nothing?"""
+    """Does an empty batch return 0, raise nothing, send no INSERT and leave no transaction open?"""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        count = await call_load_runs(learner, engine, [])
+        async with engine.connect() as conn:
+            count = await learner.load_runs(conn, [])
+            left_open = conn.in_transaction()
     except Exception as exc:
         raise AssertionError(
             f"load_runs([]) raised {type(exc).__name__} ({_first_line(exc)}). An agent with no new runs calls it "
             "with an empty list: return 0 before touching the database."
         ) from None
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert count == 0 and not isinstance(count, bool), f"load_runs([]) returned {count!r}; it should return 0."
     assert await stored(engine) == [], "load_runs([]) stored a row; an empty batch stores nothing."
+    inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
+    assert not inserts, f"load_runs([]) sent {inserts[0].split('(')[0].strip()!r} for an empty batch; send nothing and return 0."
+    assert not left_open, (
+        "load_runs([]) returned with a transaction still open on the connection: it began one and never "
+        "committed or rolled it back. Return 0 before you begin, or let `async with conn.begin():` end it."
+    )
 
 
-def _break(kind: str, batch: list[dict], earlier: list[dict]) -> str:
-    """Spoil one run in the middle of the batch; return what was wrong with it, in words."""
-    victim = batch[len(batch) // 2]
+def _break(kind: str, batch: list[dict], earlier: list[dict], at: int | None = None) -> str:
+    """Spoil the run at index `at` (the middle by default); return what was wrong with it, in words."""
+    at = len(batch) // 2 if at is None else at
+    victim = batch[at]
     if kind == "status":
         victim["status"] = "failed"
         return "a status of 'failed' (allowed: ok, error, timeout)"
@@ -165,11 +182,12 @@ def _break(kind: str, batch: list[dict], earlier: list[dict]) -> str:
     if kind == "empty_tool":
         victim["tool"] = ""
         return "an empty tool name"
-    if kind == "missing_agent":
-        victim["agent"] = None
-        return "agent None"
+    if kind.startswith("null_"):
+        column = kind.removeprefix("null_")
+        victim[column] = None
+        return f"{column} None (NOT NULL)"
     if kind == "duplicate_in_batch":
-        victim["run_id"] = batch[1]["run_id"]
+        victim["run_id"] = batch[1 if at != 1 else 0]["run_id"]
         return "a run_id that appears twice in the batch"
     if kind == "already_stored":
         victim["run_id"] = earlier[0]["run_id"]
@@ -177,17 +195,12 @@ def _break(kind: str, batch: list[dict], earlier: list[dict]) -> str:
     raise ValueError(kind)
 
 
-VIOLATIONS = ["status", "duration", "empty_tool", "missing_agent", "duplicate_in_batch", "already_stored"]
+VIOLATIONS = ["status", "duration", "empty_tool", "null_agent", "null_tool", "null_status", "null_duration_ms",
+              "null_run_id", "duplicate_in_batch", "already_stored"]
 
 
-@pytest.mark.parametrize("kind", VIOLATIONS)
-@pytest.mark.exercise("L01.load_runs", weight=0.5)
-async def test_load_runs_rejects_a_bad_batch_whole(learner, engine, tool_run, rng, kind):
-    """Is a batch with one run that breaks the table's rules rejected with an error, and none of it stored?"""
-    earlier = history(rng, 12, "first")
-    await load_good_batch(learner, engine, earlier)
-    batch = history(rng, 20, "second")
-    what = _break(kind, batch, earlier)
+async def expect_rejected(learner, engine, batch: list[dict], what: str, earlier: list[dict]) -> None:
+    """load_runs must raise for `batch` and leave exactly the `earlier` runs stored."""
     try:
         await call_load_runs(learner, engine, batch)
     except REJECTED:
@@ -200,7 +213,7 @@ async def test_load_runs_rejects_a_bad_batch_whole(learner, engine, tool_run, rn
     else:
         raise AssertionError(
             f"load_runs accepted a batch with {what} without raising. Do not catch the IntegrityError and "
-            "carry on: the caller must learn that the batch was rejected."
+            "carry on, and do not fill in or skip bad values: the caller must learn that the batch was rejected."
         )
     saved = await stored(engine)
     extra = len(saved) - len(earlier)
@@ -208,6 +221,38 @@ async def test_load_runs_rejects_a_bad_batch_whole(learner, engine, tool_run, rn
         f"After rejecting a batch with {what}, {extra} of its runs were stored anyway. "
         "Insert the whole batch in one transaction, so one bad run rolls back all of it."
     )
+
+
+@pytest.mark.parametrize("kind", VIOLATIONS)
+@pytest.mark.exercise("L01.load_runs", weight=0.4)
+async def test_load_runs_rejects_a_bad_batch_whole(learner, engine, tool_run, rng, kind):
+    """Is a batch with one run that breaks the table's rules (a NULL included) rejected with an error, and none of it stored?"""
+    earlier = history(rng, 12, "first")
+    await load_good_batch(learner, engine, earlier)
+    batch = history(rng, 20, "second")
+    what = _break(kind, batch, earlier)
+    await expect_rejected(learner, engine, batch, what, earlier)
+
+
+# Where the bad run sits and how big the batch is: (runs in the batch, index of the bad run, what is wrong).
+SHAPES = {
+    "first": (20, 0, "duration"),
+    "last": (20, -1, "duplicate_in_batch"),
+    "last_of_300": (300, -1, "status"),
+    "alone": (1, 0, "null_tool"),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.exercise("L01.load_runs", weight=0.5)
+async def test_load_runs_rejects_a_bad_run_anywhere(learner, engine, tool_run, rng, shape):
+    """Is the batch rejected whole wherever the bad run sits (first, last, last of 300) and when it is alone?"""
+    earlier = history(rng, 12, "first")
+    await load_good_batch(learner, engine, earlier)
+    size, at, kind = SHAPES[shape]
+    batch = history(rng, size, "second")
+    what = _break(kind, batch, earlier, at=at % size) + f" as run {at % size + 1} of {size}"
+    await expect_rejected(learner, engine, batch, what, earlier)
 
 
 @pytest.mark.exercise("L01.load_runs", weight=1)
@@ -325,7 +370,22 @@ async def test_failure_rates_are_computed_by_the_database(learner, engine, tool_
     await insert_directly(engine, runs)
     result, rows, statements = await call_failure_rate(learner, engine)
     tools = len(expected_rates(runs))
+    assert statements and rows, (
+        f"failure_rate_by_tool returned {result!r} without the database sending back a row: ask it, with a SELECT that groups by tool."
+    )
     assert rows <= 3 * tools, (
         f"The database sent back {rows} rows for {tools} tools: you fetched the runs and "
         "counted in Python. Let SQL do it: SELECT tool, ... GROUP BY tool returns one row per tool."
+    )
+
+
+@failure_rate
+async def test_failure_rates_take_one_query(learner, engine, tool_run, rng):
+    """Is the answer one query, whatever the number of tools (not one query per tool)?"""
+    runs = history(rng, 200, "one")
+    await insert_directly(engine, runs)
+    _, _, statements = await call_failure_rate(learner, engine)
+    assert statements == 1, (
+        f"failure_rate_by_tool sent {statements} queries for {len(expected_rates(runs))} tools. One SELECT that "
+        "groups by tool answers for every tool at once: no query per tool, no second query for the totals."
     )

@@ -3,15 +3,16 @@
 import asyncio
 import inspect
 import socket
+import struct
 import time
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool, StaticPool
 
 url_check = pytest.mark.exercise("L02.database_url", weight=1)
 engine_check = pytest.mark.exercise("L02.make_engine", weight=1)
@@ -110,13 +111,16 @@ def test_url_gets_the_asyncpg_driver(learner):
 
 @url_check
 def test_url_keeps_a_password_with_special_characters(learner):
-    """Does a percent-encoded password (p@ss/w:rd) survive the rewrite, not masked and not decoded?"""
-    given = "postgresql://agent:p%40ss%2Fw%3Ard@db.example.com/agents"
+    """Does a percent-encoded password (p@ss/w:rd%) survive the rewrite, not masked and not decoded?"""
+    given = "postgresql://agent:p%40ss%2Fw%3Ard%25@db.example.com/agents"
     got = _url(learner, {"DATABASE_URL": given})
-    password = make_url(got).password
+    try:
+        password = make_url(got).password
+    except Exception as exc:
+        raise AssertionError(f"You returned {got!r}, which is not a valid URL any more ({exc}): keep the password percent-encoded.") from None
     assert password != "***", f"You returned {got!r}: the password became ***. str(url) masks it; use url.render_as_string(hide_password=False)."
-    assert password == "p@ss/w:rd", (
-        f"The password came out as {password!r} instead of 'p@ss/w:rd': keep it percent-encoded in the URL "
+    assert password == "p@ss/w:rd%", (
+        f"The password came out as {password!r} instead of 'p@ss/w:rd%': keep it percent-encoded in the URL "
         "(render_as_string(hide_password=False) does)."
     )
 
@@ -148,9 +152,15 @@ def test_url_rejects_unsupported_schemes(learner):
     for given in ("mysql://agent@db.example.com/agents", "sqlite:///agents.db", "postgresql+psycopg://agent@db.example.com/agents",
                   "postgress://agent@db.example.com/agents"):
         function = learner.database_url
+        scheme = given.split("://")[0]
         try:
             got = function({"DATABASE_URL": given})
-        except ValueError:
+        except ValueError as exc:
+            named = scheme in str(exc) or ("+" in scheme and scheme.split("+")[1] in str(exc))
+            assert named, (
+                f"For {given!r} database_url raised ValueError({str(exc)!r}), which does not say which scheme it refused: "
+                f"put {scheme!r} in the message, so whoever set DATABASE_URL sees what to fix."
+            )
             continue
         except Exception as exc:
             raise AssertionError(f"For {given!r} database_url raised {type(exc).__name__}; raise ValueError naming the scheme.") from None
@@ -174,6 +184,11 @@ async def _engine(learner, url: str, **overrides) -> AsyncEngine:
         else:
             why = "Pool sizes do not apply to in-memory SQLite (StaticPool): look at the URL before choosing options."
         raise AssertionError(f"{call} raised TypeError ({str(exc).rstrip('.')}). {why}") from None
+    except Exception as exc:
+        raise AssertionError(
+            f"make_engine({str(make_url(url))!r}) raised {type(exc).__name__} ({str(exc)[:120]}). Building an engine "
+            "does not connect and cannot fail because a server is down: check the database on first use (ping), not here."
+        ) from None
     assert isinstance(engine, AsyncEngine), f"make_engine returned {type(engine).__name__}; return create_async_engine(...)."
     return engine
 
@@ -260,6 +275,22 @@ async def test_engine_on_the_run_database(learner, database_url):
         await engine.dispose()
 
 
+@pytest.mark.exercise("L02.make_engine", weight=0.5)
+async def test_make_engine_does_not_connect(learner, database_url):
+    """Is building an engine free: no connection opened, and no error for a server that is down?"""
+    engine = await _engine(learner, database_url)
+    try:
+        assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0, (
+            "make_engine opened a connection: building an engine should not connect; the first use does."
+        )
+    finally:
+        await engine.dispose()
+    started = time.monotonic()
+    down = await _engine(learner, f"postgresql+asyncpg://agent@127.0.0.1:{_closed_port()}/agents")
+    await down.dispose()
+    assert time.monotonic() - started < 2, "make_engine took seconds for a server that is down: it should not connect at all."
+
+
 # ---------------------------------------------------------------- ping
 
 
@@ -295,11 +326,45 @@ async def test_ping_live_database(learner, database_url):
     try:
         result, _ = await _ping(learner, engine, "the live database")
         assert result is True, f"ping returned {result!r} for a live database; return True (a bool)."
+    finally:
+        await engine.dispose()
+
+
+@ping_check
+async def test_ping_leaves_nothing_open(learner, database_url):
+    """After ping returns, is the engine's connection back in its pool, and every other connection ping opened closed?"""
+    engine = create_async_engine(database_url)
+    ours, everywhere = set(), {}
+
+    def on_our_connect(dbapi_connection, record):
+        ours.add(id(dbapi_connection))
+
+    def on_any_connect(dbapi_connection, record):
+        everywhere[id(dbapi_connection)] = dbapi_connection
+
+    def on_close(dbapi_connection, *rest):
+        everywhere.pop(id(dbapi_connection), None)
+
+    event.listen(engine.sync_engine.pool, "connect", on_our_connect)
+    listeners = [(Pool, "connect", on_any_connect), (Pool, "close", on_close), (Pool, "close_detached", on_close)]
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+    try:
+        result, _ = await _ping(learner, engine, "the live database")
+        assert result is True, f"ping returned {result!r} for a live database; return True (a bool)."
         assert engine.pool.checkedout() == 0, (
-            "After ping, a connection is still borrowed from the pool: use `async with engine.connect() as conn:` "
-            "so it goes back."
+            "After ping, a connection is still borrowed from the engine's pool: borrow it with "
+            "`async with engine.connect() as conn:` so it goes back when the block ends."
+        )
+        left = [c for key, c in everywhere.items() if key not in ours]
+        assert not left, (
+            f"After ping returned, {len(left)} connection(s) it opened outside the engine it was given are still open: "
+            "ping built an engine of its own and never disposed it. Use the engine you are given "
+            "(or `await probe.dispose()` in a finally)."
         )
     finally:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
         await engine.dispose()
 
 
@@ -321,6 +386,52 @@ async def test_ping_sqlite_file_that_cannot_be_opened(learner, tmp_path):
     try:
         result, _ = await _ping(learner, engine, "a SQLite file that cannot be opened")
         assert result is False, f"ping returned {result!r} for a SQLite file that cannot be opened; return False."
+    finally:
+        await engine.dispose()
+
+
+async def _refuse_login(reader, writer) -> None:
+    """Speak just enough of PostgreSQL's protocol to refuse the login, as a server does for a wrong password."""
+    try:
+        while True:
+            length, code = struct.unpack("!ii", await reader.readexactly(8))
+            if code == 80877103:  # SSLRequest: answer "no TLS here", then read the startup message
+                writer.write(b"N")
+                await writer.drain()
+                continue
+            await reader.readexactly(length - 8)
+            break
+        fields = b'SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed for user "agent"\0\0'
+        writer.write(b"E" + struct.pack("!i", len(fields) + 4) + fields)
+        await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+@ping_check
+async def test_ping_refused_login(learner):
+    """Does ping return False (not raise) when the server refuses the password?"""
+    server = await asyncio.start_server(_refuse_login, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    engine = create_async_engine(f"postgresql+asyncpg://agent:wrong@127.0.0.1:{port}/agents")
+    try:
+        result, _ = await _ping(learner, engine, "a server that refuses the password")
+        assert result is False, f"ping returned {result!r} when the server refused the password; return False."
+    finally:
+        await engine.dispose()
+        server.close()
+        await server.wait_closed()
+
+
+@ping_check
+async def test_ping_unknown_host(learner):
+    """Does ping return False (not raise) for a host name that does not exist?"""
+    engine = create_async_engine("postgresql+asyncpg://agent@no-such-host.invalid/agents")
+    try:
+        result, _ = await _ping(learner, engine, "an unknown host")
+        assert result is False, f"ping returned {result!r} for an unknown host; return False."
     finally:
         await engine.dispose()
 

@@ -100,10 +100,12 @@ def _first_line(exc: BaseException) -> str:
 REJECTED_TASKS = {
     "an empty title": ({"title": ""}, "CheckConstraint(\"length(title) BETWEEN 1 AND 200\")"),
     "a 201-character title": ({"title": "x" * 201}, "CheckConstraint(\"length(title) BETWEEN 1 AND 200\") (SQLite ignores VARCHAR(200))"),
-    "no title (NULL)": ({"title": None}, "a `title: str` field (not `str | None`)"),
+    "no title (NULL)": ({"title": None}, "a `title: str` field (not `str | None`): a CHECK lets NULL through"),
     "status 'finished'": ({"status": "finished"}, "CheckConstraint(\"status IN ('pending', 'in_progress', 'done', 'failed')\")"),
+    "no status (NULL)": ({"status": None}, "a `status: str` field (not `str | None`): a CHECK lets NULL through"),
     "priority 0": ({"priority": 0}, "CheckConstraint(\"priority BETWEEN 1 AND 5\")"),
     "priority 6": ({"priority": 6}, "CheckConstraint(\"priority BETWEEN 1 AND 5\")"),
+    "no priority (NULL)": ({"priority": None}, "a `priority: int` field (not `int | None`): a CHECK lets NULL through"),
     "a title already used in the project": ({"title": "taken"}, "UniqueConstraint(\"project_id\", \"title\") in __table_args__"),
     "a project that does not exist": ({"project_id": 987654}, "foreign_key=\"project.id\" on project_id"),
     "a parent task that does not exist": ({"parent_id": 987654}, "foreign_key=\"task.id\" on parent_id"),
@@ -168,6 +170,25 @@ async def test_project_names_are_required_and_unique(learner_tables, engine):
         except DBAPIError:
             continue
         raise AssertionError(f"The database accepted a project with {what}: declare `name: str = Field(unique=True)`.")
+
+
+@pytest.mark.exercise("L03.models", weight=0.5)
+async def test_project_name_is_at_most_100_characters(learner_tables, engine):
+    """Is a project's name limited to 100 characters (VARCHAR(100) or a CHECK), with 100 still accepted?"""
+    Project, _ = learner_tables
+    try:
+        await _project(engine, Project, "n" * 100)
+    except DBAPIError as exc:
+        raise AssertionError(f"The database rejected a 100-character project name: {_first_line(exc)}. The limit is 100.") from None
+    try:
+        await _project(engine, Project, "n" * 101)
+    except DBAPIError:
+        return  # the database itself refuses it (PostgreSQL's VARCHAR(100), or a CHECK)
+    length = getattr(Project.__table__.c.name.type, "length", None)
+    assert length == 100, (
+        f"A 101-character project name was stored, and the name column is {Project.__table__.c.name.type}: "
+        "declare `name: str = Field(max_length=100, unique=True)` (VARCHAR(100), which PostgreSQL enforces)."
+    )
 
 
 @models
@@ -332,6 +353,9 @@ def test_task_create_validates_input(learner):
         "title": "Plan", "priority": 5, "status": "in_progress", "context": {"k": 1}, "project_id": 2, "parent_id": 3,
     }, "TaskCreate lost or changed some of the fields it was given."
     _rejects(TaskCreate, "title is required")
+    _rejects(TaskCreate, "title may not be None", title=None)
+    _rejects(TaskCreate, "status may not be None: the database refuses NULL", title="ok", status=None)
+    _rejects(TaskCreate, "priority may not be None: the database refuses NULL", title="ok", priority=None)
     _rejects(TaskCreate, "min_length=1", title="")
     _rejects(TaskCreate, "max_length=200", title="x" * 201)
     _rejects(TaskCreate, "ge=1", title="ok", priority=0)

@@ -193,19 +193,42 @@ async def test_get_session_yields_a_new_session_per_request(learner):
         assert first.bind is _learner_engine(learner), "get_session's sessions do not use the module-level engine: SessionLocal = make_sessionmaker(engine)."
 
 
+async def _add_project(sessionmaker, name: str) -> None:
+    async with sessionmaker() as session:
+        session.add(Project(name=name))
+        await session.commit()
+
+
+def _assert_closed(session, loaded: Project, how: str) -> None:
+    """A closed session has let go of every object it loaded; one that was only rolled back still holds them."""
+    assert sa_inspect(loaded).detached, (
+        f"After {how}, get_session's session still holds the objects the request loaded: it was rolled back or "
+        "left alone, but never closed. Close it however the request ends (`async with SessionLocal() as session:` "
+        "around the yield, or `await session.close()` in a `finally`)."
+    )
+
+
 @session_check
-async def test_get_session_closes_the_session(learner, project_table):
+async def test_get_session_closes_the_session(learner, project_table, sessionmaker):
     """When the request is over, is the session closed and its connection back in the pool?"""
     dependency = _dependency(learner)
     engine = _learner_engine(learner)
+    name = _name("loaded")
+    await _add_project(sessionmaker, name)
     before = engine.pool.checkedout()
     async with dependency() as session:
-        await session.exec(select(func.count()).select_from(Project))
+        loaded = (await session.exec(select(Project).where(Project.name == name))).one()
+        during = engine.pool.checkedout()
     try:
+        assert during == before + 1, (
+            f"During a request that ran a query, the pool of the notebook's engine lent {during - before} connection(s); "
+            "expected 1: get_session's sessions must come from SessionLocal, on the module-level engine."
+        )
         assert not session.in_transaction() and engine.pool.checkedout() <= before, (
             "After the request, get_session's session still holds its connection: it was never closed. "
             "Use `async with SessionLocal() as session:` around the yield so it closes however the request ends."
         )
+        _assert_closed(session, loaded, "a request that succeeded")
     finally:
         await session.close()
 
@@ -216,9 +239,12 @@ async def test_get_session_rolls_back_and_reraises(learner, project_table, sessi
     dependency = _dependency(learner)
     engine = _learner_engine(learner)
     name = _name("failed-request")
+    existing = _name("loaded")
+    await _add_project(sessionmaker, existing)
     session = None
     try:
         async with dependency() as session:
+            loaded = (await session.exec(select(Project).where(Project.name == existing))).one()
             session.add(Project(name=name))
             await session.flush()  # the INSERT is sent, inside the request's transaction
             raise RuntimeError("the endpoint failed")
@@ -238,6 +264,7 @@ async def test_get_session_rolls_back_and_reraises(learner, project_table, sessi
         assert not session.in_transaction() and engine.pool.checkedout() == 0, (
             "After a failed request the session still holds its connection: close it (async with) in every case."
         )
+        _assert_closed(session, loaded, "a request that failed")
     finally:
         await session.close()
 

@@ -5,6 +5,8 @@ function a session of its own, and then looks through a *new* session: what a ne
 is what was committed.
 """
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
@@ -186,10 +188,16 @@ async def test_get_task_finds_the_task(learner, sessionmaker):
 @get_task
 async def test_get_task_returns_none_when_missing(learner, sessionmaker):
     """Does get_task return None, without raising, for an id that does not exist?"""
-    ids = await make_tasks(sessionmaker, {"title": "only one"})
+    ids = await make_tasks(sessionmaker, {"title": "only one"}, {"title": "and another"})
+    async with sessionmaker() as session:
+        found = await call(learner.get_task, session, ids[1])
+    assert isinstance(found, Task) and found.id == ids[1], (
+        f"get_task(session, {ids[1]}) returned {found!r} for a task that exists: return the task first "
+        "(a function that always returns None is not done); then None for ids that do not exist."
+    )
     try:
         async with sessionmaker() as session:
-            task = await call(learner.get_task, session, ids[0] + 1000)
+            task = await call(learner.get_task, session, ids[1] + 1000)
     except Exception as exc:
         raise AssertionError(
             f"get_task raised {type(exc).__name__} for an id that does not exist; it should return None. "
@@ -276,6 +284,36 @@ async def test_list_tasks_pages_do_not_overlap(learner, sessionmaker, sql_log):
                         sent_order_by(sql_log))
 
 
+# Insertion times that follow no order of the ids (a fixed shuffle), so ORDER BY created_at is not id order.
+SHUFFLED_MINUTES = (7, 2, 11, 0, 9, 4, 1, 10, 5, 8, 3, 6)
+
+
+@list_tasks
+async def test_list_tasks_keeps_id_order_after_updates(learner, sessionmaker, sql_log):
+    """After rows were updated (PostgreSQL then stores them elsewhere) and with created_at out of step
+    with the ids, are the tasks still listed, and paged, in id order?"""
+    project_id = await make_project(sessionmaker, "reordered")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ids = await make_tasks(sessionmaker, *(
+        {"title": f"job {minute:02}", "project_id": project_id, "created_at": start + timedelta(minutes=minute)}
+        for minute in SHUFFLED_MINUTES
+    ))
+    for task_id in ids[:6]:  # one UPDATE per row, oldest ids first: on PostgreSQL each row moves to the heap's end
+        async with sessionmaker() as session:
+            await session.exec(update(Task).where(col(Task.id) == task_id).values(status="in_progress"))
+            await session.commit()
+    sql_log.clear()
+    async with sessionmaker() as session:
+        got = ids_of(await call(learner.list_tasks, session, limit=100), "list_tasks")
+    assert_same_ids(got, ids, "list_tasks(session, limit=100) after some tasks were updated", sent_order_by(sql_log))
+    for offset in (0, 5, 10):
+        sql_log.clear()
+        async with sessionmaker() as session:
+            got = ids_of(await call(learner.list_tasks, session, project_id=project_id, limit=5, offset=offset), "list_tasks")
+        assert_same_ids(got, ids[offset:offset + 5], f"list_tasks(session, project_id={project_id}, limit=5, offset={offset}) "
+                        "after some tasks were updated", sent_order_by(sql_log))
+
+
 # --- update_task -------------------------------------------------------------------------------
 
 
@@ -349,6 +387,12 @@ async def test_update_task_applies_explicit_values_including_none(learner, sessi
 async def test_update_task_returns_none_when_missing(learner, sessionmaker):
     """Does update_task return None for an unknown id, and change nothing?"""
     _, task_id = await seed_for_update(sessionmaker)
+    async with sessionmaker() as session:
+        updated = await call_update(learner, session, task_id, TaskUpdate(title="Draft the plan, again"))
+    assert isinstance(updated, Task) and (await saved(sessionmaker, task_id)).title == "Draft the plan, again", (
+        "update_task did not update a task that exists (it returned "
+        f"{type(updated).__name__}): make that work first, then return None for ids that do not exist."
+    )
     try:
         async with sessionmaker() as session:
             result = await call(learner.update_task, session, task_id + 1000, TaskUpdate(priority=1))
@@ -398,7 +442,14 @@ async def test_delete_task_removes_the_row(learner, sessionmaker):
 @delete_task
 async def test_delete_task_returns_false_when_missing(learner, sessionmaker):
     """Does delete_task return False, without raising, for an id that does not exist?"""
-    ids = await make_tasks(sessionmaker, {"title": "stay"})
+    ids = await make_tasks(sessionmaker, {"title": "stay"}, {"title": "go"})
+    async with sessionmaker() as session:
+        removed = await call(learner.delete_task, session, ids[1])
+    assert removed is True and await saved_ids(sessionmaker) == ids[:1], (
+        f"delete_task(session, {ids[1]}) returned {removed!r} and did not delete a task that exists: make that "
+        "work first (a function that always returns False is not done), then return False for unknown ids."
+    )
+    ids = ids[:1]
     try:
         async with sessionmaker() as session:
             result = await call(learner.delete_task, session, ids[0] + 1000)
@@ -456,14 +507,43 @@ async def test_bulk_saves_everything_with_one_commit(learner, sessionmaker, sql_
 
 
 @create_tasks_bulk
-async def test_bulk_is_all_or_nothing(learner, sessionmaker):
-    """When one item breaks a constraint, is none of the batch saved?"""
+async def test_bulk_result_is_loaded_after_commit(learner, engine, sessionmaker):
+    """Can the caller read every returned task even when the session expires everything on commit?"""
+    project_id = await make_project(sessionmaker, "bulk")
+    async with AsyncSession(engine) as session:  # expire_on_commit=True: SQLAlchemy's default
+        result = await call(learner.create_tasks_bulk, session, batch(project_id, 3))
+        assert isinstance(result, (list, tuple)) and len(result) == 3, (
+            f"create_tasks_bulk returned {result!r} for a batch of 3; return the list of the 3 new tasks."
+        )
+        stale = sorted({name for task in result for name in expired_fields(assert_task(task, "create_tasks_bulk"))})
+    assert not stale, (
+        f"After your commit the tasks' {', '.join(stale)} were expired (expire_on_commit=True, the default), so the "
+        "caller cannot read them without implicit IO. Refresh each task after the commit, as in create_task."
+    )
+
+
+# Where the bad item sits, and what makes it bad: a title its project already has, or a title that an
+# earlier item of the same batch uses. A batch saved item by item, or one that goes on after an error,
+# keeps part of the batch in at least one of these shapes.
+BAD_ITEMS = {
+    "first": (0, "existing"),
+    "middle": (2, "earlier in the batch"),
+    "last": (4, "existing"),
+}
+
+
+@create_tasks_bulk
+@pytest.mark.parametrize("where", list(BAD_ITEMS))
+async def test_bulk_is_all_or_nothing(learner, sessionmaker, where):
+    """When one item (first, in the middle, or last) breaks a constraint, is none of the batch saved?"""
     project_id = await make_project(sessionmaker, "bulk")
     async with sessionmaker() as session:
-        await call(learner.create_tasks_bulk, session, [TaskCreate(title="step 4", project_id=project_id)])
+        await call(learner.create_tasks_bulk, session, [TaskCreate(title="taken", project_id=project_id)])
     before = await saved_ids(sessionmaker)
     assert len(before) == 1, "create_tasks_bulk did not save a batch of one valid task; make that work first."
-    items = batch(project_id, 5)  # the last one, "step 4", already exists in this project
+    position, clash = BAD_ITEMS[where]
+    items = batch(project_id, 5)
+    items[position] = TaskCreate(title="taken" if clash == "existing" else items[0].title, project_id=project_id)
     try:
         async with sessionmaker() as session:
             await call(learner.create_tasks_bulk, session, items)
@@ -471,7 +551,7 @@ async def test_bulk_is_all_or_nothing(learner, sessionmaker):
         pass  # raising is fine; what matters is what was saved
     after = await saved_ids(sessionmaker)
     assert after == before, (
-        f"The batch's last item duplicates an existing (project_id, title), yet {len(after) - len(before)} "
-        "of the batch's tasks were saved. One commit for the whole batch makes it all or nothing; "
-        "a commit per item keeps half a batch."
+        f"Item {position + 1} of 5 repeats a title that {'its project already has' if clash == 'existing' else 'item 1 uses'}, "
+        f"yet {len(after) - len(before)} of the batch's tasks were saved. Add the whole batch and commit once, and "
+        "let the error end the call: a commit per item, or carrying on after a failed item, keeps part of a batch."
     )

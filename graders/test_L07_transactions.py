@@ -1,19 +1,27 @@
-"""Graders for L07: all-or-nothing changes, rollback after errors, savepoints, concurrent transfers.
+"""Graders for L07: all-or-nothing changes, rollback after errors, savepoints, concurrent writers.
 
 Atomicity is checked by fault injection: a first call records which INSERT/UPDATE/DELETE statements the
 learner's function sends; a second call makes the last of them fail (an IntegrityError raised by an
 engine listener, as a constraint violation would be), and the check then looks at what a new session
-sees and whether the learner's own session still works. Concurrency is checked on PostgreSQL only, with
-many transfers at once, each in its own session: SQLite lets one writer in at a time, so it has no lost
-updates to find.
+sees and whether the learner's own session still works.
+
+Lost updates are forced, not hoped for: an Interloper (another agent's transaction) moves credits
+just before the learner's function sends its first write, that is after it read the balances. On
+PostgreSQL it is a real second session that commits; it takes its row locks with NOWAIT, and a row
+the learner locked (SELECT ... FOR UPDATE) makes it wait until the learner's function returns, as it
+would in production. SQLite lets one writer in at a time and ignores FOR UPDATE, so there the
+Interloper writes inside the learner's own transaction (what a commit by another transaction looks
+like to a READ COMMITTED reader) and honours the rows the learner's queries asked to lock. Either way
+a read-modify-write (`agent.credits -= amount` on a balance read earlier) overwrites the Interloper's
+change, and a conditional UPDATE or a row lock keeps it, on both databases.
 """
 
-import asyncio
 import contextlib
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, PendingRollbackError
+from sqlalchemy import event, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError
+from sqlalchemy.util import await_only
 from sqlmodel import col, select
 
 from skillbook.engine.graderkit import NotAnswered, call
@@ -103,10 +111,113 @@ async def expect_error(kind, awaitable, message: str):
     raise AssertionError(f"{message} It returned without raising.")
 
 
-@pytest.fixture
-def postgres_only(database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("concurrent transfers are checked on PostgreSQL; SQLite lets one writer in at a time")
+Move = tuple[int, int, int]  # (from agent, to agent, credits)
+
+
+class Interloper:
+    """Another agent's transaction that moves credits after the learner's reads, before their first write."""
+
+    def __init__(self, engine, sessionmaker, *moves: Move):
+        self.engine, self.sessionmaker, self.moves = engine, sessionmaker, moves
+        self.applied: list[Move] = []  # moves that took effect, in the end
+        self.fired = False
+        self.inside: list[Move] = []  # SQLite: moves written inside the learner's transaction
+        self.waiting: list[Move] = []  # moves that found a row the learner had locked
+        self.locked: set[int] | None = set()  # SQLite: agents the learner selected FOR UPDATE (None: all)
+        self.learner_committed = False
+
+    @contextlib.contextmanager
+    def racing(self, session):
+        """While the block runs, interfere once: just before the first INSERT/UPDATE/DELETE through the engine."""
+        sqlite = self.engine.dialect.name == "sqlite"
+
+        def before_write(conn, cursor, statement, parameters, context, executemany):
+            if not self.fired and statement.lstrip().upper().startswith(WRITES):
+                self.fired = True
+                self._write_inside(conn) if sqlite else self._commit_beside()
+
+        def on_commit(conn):
+            self.learner_committed |= self.fired
+
+        def note_locks(state):  # SQLite ignores FOR UPDATE: remember which agents the learner meant to lock
+            if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+                frozen = state.invoke_statement().freeze()
+                rows = frozen().all()
+                ids = {value.id for row in rows for value in row if isinstance(value, Agent)}
+                self.locked = None if self.locked is None or (rows and not ids) else self.locked | ids
+                return frozen()
+
+        listeners = [(self.engine.sync_engine, "before_cursor_execute", before_write),
+                     (self.engine.sync_engine, "commit", on_commit)]
+        if sqlite:
+            listeners.append((session.sync_session, "do_orm_execute", note_locks))
+        for target, name, fn in listeners:
+            event.listen(target, name, fn)
+        try:
+            yield self
+        finally:
+            for target, name, fn in listeners:
+                event.remove(target, name, fn)
+
+    def _commit_beside(self) -> None:
+        """PostgreSQL: a second session commits each move now, or waits for the learner if a row is locked."""
+        for move in self.moves:
+            done = await_only(self._commit(move, nowait=True))
+            (self.waiting if done is None else self.applied if done else []).append(move)
+
+    def _write_inside(self, conn) -> None:
+        """SQLite: write each move inside the learner's transaction, unless they locked one of its rows."""
+        cursor = conn.connection.cursor()
+        try:
+            for source, target, amount in self.moves:
+                if self.locked is None or {source, target} & self.locked:
+                    self.waiting.append((source, target, amount))
+                    continue
+                cursor.execute("UPDATE agent SET credits = credits - ? WHERE id = ? AND credits >= ?",
+                               (amount, source, amount))
+                if cursor.rowcount == 1:
+                    cursor.execute("UPDATE agent SET credits = credits + ? WHERE id = ?", (amount, target))
+                    self.inside.append((source, target, amount))
+        finally:
+            cursor.close()
+
+    async def _commit(self, move: Move, nowait: bool) -> bool | None:
+        """Move the credits in a session of its own: True if moved, False if short, None if a row was locked."""
+        source, target, amount = move
+        async with self.sessionmaker() as other:
+            try:
+                if nowait:
+                    await other.exec(select(Agent.id).where(col(Agent.id).in_([source, target]))
+                                     .with_for_update(nowait=True))
+                debit = await other.exec(update(Agent).where(col(Agent.id) == source, col(Agent.credits) >= amount)
+                                         .values(credits=col(Agent.credits) - amount))
+                if debit.rowcount != 1:
+                    await other.rollback()
+                    return False
+                await other.exec(update(Agent).where(col(Agent.id) == target).values(credits=col(Agent.credits) + amount))
+                await other.commit()
+                return True
+            except DBAPIError:  # the row is locked (LockNotAvailable): the learner holds it
+                await other.rollback()
+                return None
+
+    async def finish(self) -> list[Move]:
+        """After the learner's function: the moves that waited go now; the moves that took effect."""
+        redo = [] if self.learner_committed else self.inside  # rolled back with the learner's transaction
+        self.applied += [move for move in self.inside if move not in redo]
+        for move in redo + self.waiting:
+            if await self._commit(move, nowait=False):
+                self.applied.append(move)
+        return self.applied
+
+
+def moved(balances: dict[int, int], moves) -> dict[int, int]:
+    """The balances after the given (from, to, amount) moves."""
+    result = dict(balances)
+    for source, target, amount in moves:
+        result[source] -= amount
+        result[target] += amount
+    return result
 
 
 # --- transfer_credits --------------------------------------------------------------------------
@@ -187,47 +298,69 @@ async def test_transfer_is_all_or_nothing_when_a_write_fails(learner, engine, se
         )
 
 
-@pytest.mark.exercise("L07.transfer_credits", weight=2)
-async def test_concurrent_transfers_lose_nothing(learner, sessionmaker, postgres_only):
-    """With 12 transfers at once (each in its own session), is every credit accounted for, in every round?"""
-    a, b = await make_agents(sessionmaker, ("payer", 100), ("payee", 0))
-
-    async def one(source: int, target: int) -> str:
-        async with sessionmaker() as session:
+async def race_transfer(learner, engine, sessionmaker, agents, moves, amount):
+    """transfer_credits(first agent, second agent, amount) while an Interloper makes `moves`: (outcome, before, after)."""
+    ids = await make_agents(sessionmaker, *agents)
+    before = await saved_balances(sessionmaker, ids)
+    interloper = Interloper(engine, sessionmaker, *[(ids[a], ids[b], n) for a, b, n in moves])
+    async with sessionmaker() as session:
+        with interloper.racing(session):
             try:
-                await call(learner.transfer_credits, session, source, target, 10)
+                await call(learner.transfer_credits, session, ids[0], ids[1], amount)
+                outcome = "done"
             except NotAnswered:
                 raise
             except InsufficientCredits:
-                return "refused"
+                outcome = "refused"
             except Exception as exc:
-                return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-        return "done"
+                outcome = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    assert interloper.fired, "transfer_credits sent no INSERT or UPDATE at all: change the balances and commit."
+    applied = await interloper.finish()
+    return outcome, ids, moved(before, applied), await saved_balances(sessionmaker, ids)
 
-    for source, target in ((a, b), (b, a), (a, b)):
-        before = await saved_balances(sessionmaker, [a, b])
-        outcomes = await asyncio.gather(*(one(source, target) for _ in range(12)))
-        after = await saved_balances(sessionmaker, [a, b])
-        failures = sorted({o for o in outcomes if o not in ("done", "refused")})
-        assert not failures, (
-            f"Some of 12 concurrent transfers failed with errors other than InsufficientCredits: {failures}. "
-            "Lock both rows in a fixed order (by id) with .with_for_update(), or debit with one conditional UPDATE."
-        )
-        done = outcomes.count("done")
-        assert sum(after.values()) == sum(before.values()) and min(after.values()) >= 0, (
-            f"12 concurrent transfers turned balances {before} into {after}: credits were created or destroyed."
-        )
-        moved = before[source] - after[source]
-        assert moved == 10 * done, (
-            f"{done} concurrent transfers of 10 reported success, but only {moved} credits moved: updates were lost. "
-            "Reading a balance, then writing `credits = old - amount`, overwrites what another transfer wrote "
-            "meanwhile. Lock the rows first (select(...).with_for_update(), in id order) or let the database "
-            "compute: update(Agent).where(Agent.credits >= amount).values(credits=Agent.credits - amount)."
-        )
-        assert done == min(12, before[source] // 10), (
-            f"Only {done} of 12 concurrent transfers of 10 went through while the payer had {before[source]} "
-            "credits: transfers were refused that should have waited for the row lock and succeeded."
-        )
+
+LOST_UPDATE_FIX = (
+    "Let the database do the arithmetic in one statement (update(Agent)...values(credits=Agent.credits - amount) "
+    "with the balance check in its WHERE, then look at rowcount), or lock the rows before you read them "
+    "(select(...).with_for_update(), in id order)."
+)
+
+
+@pytest.mark.exercise("L07.transfer_credits", weight=2)
+async def test_transfer_keeps_a_concurrent_change(learner, engine, sessionmaker):
+    """When another transaction moves credits in and out of both agents between the transfer's read and its
+    write, is that change kept?"""
+    agents = (("payer", 100), ("payee", 10), ("bystander", 50))
+    outcome, ids, others, after = await race_transfer(learner, engine, sessionmaker, agents, [(0, 2, 30), (2, 1, 5)], 40)
+    assert outcome == "done", f"A transfer of 40 from an agent with 100 credits failed: {outcome}."
+    expected = moved(others, [(ids[0], ids[1], 40)])
+    assert after == expected, (
+        "While your transfer of 40 ran, another transaction took 30 credits from the payer and gave 5 to the payee "
+        f"(between your read and your write). A new session then sees payer {after[ids[0]]} and payee "
+        f"{after[ids[1]]}; expected {expected[ids[0]]} and {expected[ids[1]]}. Your write put back balances "
+        "computed from the values you had read, and the other transaction's change was lost (a lost update). "
+        + LOST_UPDATE_FIX
+    )
+
+
+@transfer
+async def test_transfer_never_spends_credits_twice(learner, engine, sessionmaker):
+    """When another transaction spends part of the payer's credits between the transfer's read and its write,
+    does the transfer refuse (or wait for it), rather than spend the same credits again?"""
+    agents = (("payer", 50), ("payee", 0), ("bystander", 0))
+    outcome, ids, others, after = await race_transfer(learner, engine, sessionmaker, agents, [(0, 2, 30)], 40)
+    assert outcome in ("done", "refused"), (
+        f"A transfer of 40 from an agent with 50 credits, while another transaction spent 30 of them, failed with "
+        f"{outcome}; expected success or InsufficientCredits."
+    )
+    expected = moved(others, [(ids[0], ids[1], 40)] if outcome == "done" else [])
+    assert after == expected and min(after.values()) >= 0, (
+        f"The payer had 50 credits; another transaction spent 30 of them while your transfer of 40 ran, and your "
+        f"transfer {'succeeded' if outcome == 'done' else 'raised InsufficientCredits'}. A new session sees balances "
+        f"{sorted(after.values())} (total {sum(after.values())}, from 50): credits were "
+        f"{'created' if sum(after.values()) > 50 else 'lost'}. Check the balance where you change it: "
+        + LOST_UPDATE_FIX
+    )
 
 
 # --- charge_for_task ---------------------------------------------------------------------------
@@ -283,6 +416,11 @@ async def test_charge_refuses_when_credits_are_short(learner, sessionmaker):
             InsufficientCredits, call(learner.charge_for_task, session, agent, task, 15),
             "Charging 15 to an agent with 10 credits should raise InsufficientCredits (from taskflow.errors).",
         )
+        seen = await still_usable(session, lambda s: charge_state(s, agent, task), "after InsufficientCredits")
+    assert seen == (10, [], "pending"), (
+        f"After the refused charge your session still holds changes (credits {seen[0]}, ledger {seen[1]}, status "
+        f"{seen[2]!r}); the caller's next commit would save them. Roll back before re-raising."
+    )
     state = await saved_charge_state(sessionmaker, agent, task)
     assert state == (10, [], "pending"), (
         f"A refused charge left credits {state[0]}, ledger costs {state[1]}, task status {state[2]!r}; "
@@ -333,6 +471,35 @@ async def test_charge_is_all_or_nothing_when_a_write_fails(learner, engine, sess
         assert seen == (50, [], "pending"), (
             f"After the failed write your session still holds part of the charge ({seen}); roll back before re-raising."
         )
+
+
+@pytest.mark.exercise("L07.charge_for_task", weight=2)
+async def test_charge_keeps_a_concurrent_change(learner, engine, sessionmaker):
+    """When another transaction spends some of the agent's credits between the charge's read and its write, is
+    that spending kept?"""
+    agent, task = await charge_setup(sessionmaker, credits=100)
+    (other,) = await make_agents(sessionmaker, ("bystander", 0))
+    interloper = Interloper(engine, sessionmaker, (agent, other, 30))
+    async with sessionmaker() as session:
+        with interloper.racing(session):
+            try:
+                await call(learner.charge_for_task, session, agent, task, 40)
+            except NotAnswered:
+                raise
+            except Exception as exc:
+                raise AssertionError(
+                    f"Charging 40 to an agent with 100 credits, while another transaction spent 30 of them, raised "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}; it should succeed."
+                ) from None
+    assert interloper.fired, "charge_for_task sent no INSERT or UPDATE at all: debit, add the ledger row, commit."
+    spent = sum(amount for *_, amount in await interloper.finish())
+    credits, costs, status = await saved_charge_state(sessionmaker, agent, task)
+    assert (credits, costs) == (100 - spent - 40, [40]), (
+        "While your charge of 40 ran, another transaction spent 30 of the agent's 100 credits (between your read "
+        f"and your write). A new session then sees {credits} credits and ledger {costs}; expected "
+        f"{100 - spent - 40} and [40]. Your debit wrote back a balance computed from the value you had read, and "
+        "the other spending was lost (a lost update). " + LOST_UPDATE_FIX
+    )
 
 
 # --- import_tasks ------------------------------------------------------------------------------
@@ -387,20 +554,26 @@ def report_fields(report) -> tuple[int, int, list]:
     return report.imported, report.skipped, errors
 
 
-@pytest.mark.exercise("L07.import_tasks", weight=3)
-async def test_import_keeps_good_rows_and_reports_bad_ones(learner, sessionmaker):
-    """Are the good rows saved, every bad row skipped with its index and a reason, and the report right?"""
+@pytest.mark.exercise("L07.import_tasks", weight=2)
+async def test_import_keeps_the_good_rows(learner, sessionmaker):
+    """Are the good rows saved, and only they, although other rows of the batch fail?"""
     project_id = await import_setup(sessionmaker)
-    report = await run_import(learner, sessionmaker, project_id)
-    imported, skipped, errors = report_fields(report)
+    await run_import(learner, sessionmaker, project_id)
     async with sessionmaker() as fresh:
         titles = sorted((await fresh.exec(select(Task.title).where(Task.project_id == project_id))).all())
     want = sorted(["already there"] + [ROWS[i]["title"] for i in GOOD])
     assert titles == want, (
         f"After the import the project holds {titles}; expected {want}. Every good row must be kept even when "
-        "other rows fail: give each row its own savepoint (`async with session.begin_nested():`), so a failing "
-        "row rolls back alone, and commit once at the end."
+        "other rows fail: give each row its own savepoint, so a failing row rolls back alone, and commit once "
+        "at the end."
     )
+
+
+@import_tasks
+async def test_import_reports_every_bad_row(learner, sessionmaker):
+    """Is every bad row skipped with its index and a reason, and are the counts right?"""
+    project_id = await import_setup(sessionmaker)
+    imported, skipped, errors = report_fields(await run_import(learner, sessionmaker, project_id))
     indexes = sorted(index for index, _ in errors)
     assert indexes == BAD, (
         f"ImportReport.errors names rows {indexes}; the bad rows are {BAD} (counting from 0): an empty title, "

@@ -9,7 +9,9 @@ fresh process, so it sees exactly the metadata the learner's env.py targets.
 
 import ast
 import asyncio
+import gc
 import inspect as pyinspect
+import io
 import os
 import sys
 from contextlib import contextmanager
@@ -187,6 +189,47 @@ def _read_version(sync_conn) -> str | None:
     return rows[0] if rows else None
 
 
+def _read_signature(sync_conn) -> dict[str, dict]:
+    """Everything a migration decides about each table: columns (type, nullable), primary key, indexes,
+    unique constraints and foreign keys. Names of indexes and constraints are left out: SQLite's batch
+    mode may rebuild them under other names."""
+    found = inspect(sync_conn)
+    signature = {}
+    for table in sorted(found.get_table_names()):
+        if table == "alembic_version":
+            continue
+        signature[table] = {
+            "columns": {c["name"]: (str(c["type"]).split("(")[0].upper(), bool(c["nullable"])) for c in found.get_columns(table)},
+            "primary key": sorted(found.get_pk_constraint(table).get("constrained_columns") or []),
+            "indexes": sorted((tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+            "unique": sorted(tuple(u["column_names"]) for u in found.get_unique_constraints(table)),
+            "foreign keys": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], (f.get("options") or {}).get("ondelete"))
+                for f in found.get_foreign_keys(table)
+            ),
+        }
+    return signature
+
+
+def _differences(got: dict, want: dict) -> str:
+    """What differs between two schema signatures, in a few words."""
+    said = []
+    for table in sorted(set(got) | set(want)):
+        if table not in got:
+            said.append(f"table {table} is missing")
+        elif table not in want:
+            said.append(f"table {table} should not exist")
+        else:
+            for part in want[table]:
+                if got[table][part] != want[table][part]:
+                    said.append(f"{table} {part}: {got[table][part]} instead of {want[table][part]}")
+    return "; ".join(said)[:500]
+
+
+async def _signature(url: str) -> dict[str, dict]:
+    return await _run(url, _read_signature)
+
+
 async def _schema(url: str) -> dict[str, dict[str, dict]]:
     return await _run(url, _read_schema)
 
@@ -287,6 +330,44 @@ async def test_migrated_schema_matches_the_models(learner, project_dir, fresh_ur
     )
 
 
+def _without_due_date(signature: dict) -> dict:
+    task = signature.get("task")
+    if task is None:
+        return signature
+    return {**signature, "task": {
+        **task,
+        "columns": {k: v for k, v in task["columns"].items() if k != "due_date"},
+        "indexes": [i for i in task["indexes"] if "due_date" not in i[0]],
+    }}
+
+
+@alembic_project_2
+async def test_every_revision_step_by_step(learner, project_dir, fresh_url):
+    """Moved one revision at a time, up and then down, is the schema at each revision what it should be:
+    the one before the last is head without due_date, and going down gives back what going up made?"""
+    revisions = _revisions(learner, project_dir)
+    assert len(revisions) >= 2, "Your project has only one revision: the latest one should add task.due_date."
+    up: dict[str, dict] = {"base": await _signature(fresh_url)}
+    for revision in revisions:
+        await _alembic(project_dir, "upgrade", fresh_url, revision.revision)
+        up[revision.revision] = await _signature(fresh_url)
+    head, before_last = up[revisions[-1].revision], up[revisions[-2].revision]
+    wrong = _differences(before_last, _without_due_date(head))
+    assert not wrong, (
+        f"At revision {revisions[-2].revision} the schema should be head's without task.due_date, but: {wrong}. "
+        "The latest migration must add due_date and nothing else: generate each revision from the models as "
+        "they were at that step, and do not move steps between revisions by hand."
+    )
+    steps = [r.revision for r in reversed(revisions[:-1])] + ["base"]
+    for revision, target in zip([r.revision for r in reversed(revisions)], steps):
+        await _alembic(project_dir, "downgrade", fresh_url, target)
+        wrong = _differences(await _signature(fresh_url), up[target])
+        assert not wrong, (
+            f"Downgrading from {revision} to {target} does not give back the schema that upgrading to {target} "
+            f"made: {wrong}. Revision {revision}'s downgrade() must undo exactly what its upgrade() did."
+        )
+
+
 @alembic_project
 async def test_downgrade_to_base_and_up_again(learner, project_dir, fresh_url):
     """Does downgrading to base remove every table, and does upgrading to head work again afterwards?"""
@@ -346,7 +427,8 @@ def _insert_a_task(sync_conn) -> bool:
 
 @alembic_project
 async def test_due_date_migration_keeps_existing_tasks(learner, project_dir, fresh_url):
-    """Does the latest migration also work on a database that already holds tasks, and keep them?"""
+    """Does the latest migration work on a database that already holds a task, and keep it on the way up,
+    back down, and up again?"""
     revisions = _revisions(learner, project_dir)
     assert len(revisions) >= 2, "Your project has only one revision: the latest one should add task.due_date."
     await _alembic(project_dir, "upgrade", fresh_url, revisions[-2].revision)
@@ -358,8 +440,80 @@ async def test_due_date_migration_keeps_existing_tasks(learner, project_dir, fre
         await _alembic(project_dir, "upgrade", fresh_url, "head")
     except AssertionError as exc:
         raise AssertionError(f"With one task already in the database, {exc}") from None
-    count = await _run(fresh_url, lambda c: c.execute(text("SELECT COUNT(*) FROM task")).scalar_one())
-    assert count == 1, f"After upgrade head the task table holds {count} rows instead of the 1 task it had."
+    rows = await _run(fresh_url, _task_titles)
+    assert len(rows) == 1, f"After upgrade head the task table holds {len(rows)} rows instead of the 1 task it had."
+    await _run(fresh_url, lambda c: c.execute(text("UPDATE task SET due_date = :d"), {"d": datetime(2027, 1, 1, tzinfo=UTC)}))
+    before_last = revisions[-2].revision
+    await _alembic(project_dir, "downgrade", fresh_url, before_last)
+    after_down = await _run(fresh_url, _task_titles)
+    assert after_down == rows, (
+        f"Downgrading from head to {before_last} left the task table with {after_down} instead of {rows}: the "
+        "downgrade lost data. Removing due_date must drop that column only (batch_op.drop_column), and delete "
+        "no rows (nor the table that holds them)."
+    )
+    await _alembic(project_dir, "upgrade", fresh_url, "head")
+    after_up = await _run(fresh_url, _task_titles)
+    assert after_up == rows, f"Upgrading to head again left the task table with {after_up} instead of {rows}."
+
+
+def _task_titles(sync_conn) -> list[str]:
+    return list(sync_conn.execute(text("SELECT title FROM task ORDER BY id")).scalars())
+
+
+def _offline_sql(project_dir: Path, raw_url: str) -> str:
+    """`alembic upgrade head --sql` with nothing on the Config and DATABASE_URL=raw_url: env.py alone finds the URL."""
+    buffer = io.StringIO()
+    cfg = Config(str(project_dir / "alembic.ini"), output_buffer=buffer)
+    cfg.attributes["configure_logger"] = False
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = raw_url
+    try:
+        command.upgrade(cfg, "head", sql=True)
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+    return buffer.getvalue()
+
+
+def _libpq_form(url: str) -> str:
+    """The URL as a hosting provider hands it out: postgres:// and libpq's sslmode."""
+    return make_url(url).set(drivername="postgres", query={"sslmode": "prefer"}).render_as_string(hide_password=False)
+
+
+@alembic_project
+async def test_env_reads_database_url_like_the_app(learner, project_dir, fresh_url):
+    """With no URL on the Config, does env.py take DATABASE_URL, also when it is written as a hosting provider
+    writes it (postgres://...?sslmode=...), the way L02's database_url() reads it?"""
+    _revisions(learner, project_dir)
+    hosted = "postgres://agent:s3cret@db.example.com:5432/taskflow?sslmode=require"
+    try:
+        sql = await asyncio.to_thread(_offline_sql, project_dir, hosted)
+    except Exception as exc:
+        raise AssertionError(
+            f"With DATABASE_URL={hosted!r} (and no URL on the Config), `alembic upgrade head --sql` failed: {_hint(exc)}. "
+            "env.py must rewrite such a URL as L02's database_url() does: postgres:// and postgresql:// become "
+            "postgresql+asyncpg://, and sslmode=... becomes ssl=..., before it reaches create_async_engine or "
+            "context.configure."
+        ) from None
+    assert "CREATE TABLE task" in sql, (
+        "`alembic upgrade head --sql` (offline mode) printed no CREATE TABLE task: env.py's offline branch must "
+        "configure the context with the URL and target_metadata as the online one does."
+    )
+    online = fresh_url if make_url(fresh_url).get_backend_name() == "sqlite" else _libpq_form(fresh_url)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = online
+    try:
+        await asyncio.to_thread(command.upgrade, _config(project_dir), "head")
+    except Exception as exc:
+        raise AssertionError(f"With only DATABASE_URL={online!r} set, `alembic upgrade head` failed: {_hint(exc)}") from None
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+    assert await _version(fresh_url) is not None, "With only DATABASE_URL set, `alembic upgrade head` did not migrate that database."
 
 
 # ---------------------------------------------------------------------------- L08.current_revision
@@ -395,14 +549,23 @@ async def _make_version_table(url: str) -> None:
 
 
 @current_revision
-async def test_current_revision_of_a_new_database_is_none(learner, fresh_url, decoy):
-    """Is current_revision None for a database that was never migrated, and for one at base?"""
+async def test_current_revision_of_a_new_database_is_none(learner, project_dir, fresh_url, decoy):
+    """Is current_revision None for a database that was never migrated, and for one at base (while it does
+    report a revision that is recorded)?"""
     got = await _learner_current(learner, fresh_url)
     assert got is None, (
         f"For a database without an alembic_version table current_revision returned {got!r} instead of None. "
         "Read the revision from the database (MigrationContext.configure(conn).get_current_revision()), not from the project."
     )
+    first, _ = _ids(learner, project_dir)
     await _make_version_table(fresh_url)
+    await _run(fresh_url, lambda c: c.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": first}))
+    got = await _learner_current(learner, fresh_url)
+    assert got == first, (
+        f"The database records revision {first!r}, but current_revision returned {got!r}: it must read the revision "
+        "first; None is only the answer for a database that records none."
+    )
+    await _run(fresh_url, lambda c: c.execute(text("DELETE FROM alembic_version")))
     got = await _learner_current(learner, fresh_url)
     assert got is None, f"For an empty alembic_version table (a database at base) current_revision returned {got!r} instead of None."
 
@@ -423,6 +586,58 @@ async def test_current_revision_follows_the_database(learner, project_dir, fresh
     await _run(fresh_url, lambda c: c.execute(text("DELETE FROM alembic_version")))
     got = await _learner_current(learner, fresh_url)
     assert got is None, f"After the database went back to base, current_revision returned {got!r} instead of None."
+
+
+def _open_files() -> set[str]:
+    """The files this process holds open (Linux: /proc/self/fd; macOS: F_GETPATH on /dev/fd)."""
+    paths = set()
+    proc = Path("/proc/self/fd")
+    for fd in os.listdir(proc if proc.is_dir() else "/dev/fd"):
+        try:
+            if proc.is_dir():
+                paths.add(os.readlink(proc / fd))
+            else:
+                import fcntl
+                paths.add(fcntl.fcntl(int(fd), fcntl.F_GETPATH, bytes(1024)).rstrip(b"\0").decode())
+        except (OSError, ValueError, AttributeError):
+            continue
+    return paths
+
+
+async def _connections_to(url: str) -> int:
+    """Connections the process still holds to the database at `url`, besides the one that asks.
+
+    Counted before any garbage collection: an engine nobody disposed of keeps its pooled connection open
+    until the collector happens to run, which in a long-lived program can be much later."""
+    await asyncio.sleep(0.2)  # a closed aiosqlite connection's thread lets go of its file
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = str(Path(parsed.database).resolve())
+        return sum(path == database for path in _open_files())
+    return await _run(url, lambda c: c.execute(text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )).scalar_one())
+
+
+@pytest.mark.exercise("L08.current_revision", weight=0.5)
+async def test_current_revision_leaves_no_connection_open(learner, project_dir, fresh_url, decoy):
+    """Once current_revision has answered, is every connection it opened closed (its engine disposed)?"""
+    first, _ = _ids(learner, project_dir)
+    await _make_version_table(fresh_url)
+    await _run(fresh_url, lambda c: c.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": first}))
+    gc.disable()  # the collector would close an abandoned pool at some random moment: count what the code left
+    try:
+        before = await _connections_to(fresh_url)
+        got = await _learner_current(learner, fresh_url)
+        assert got == first, f"The database records revision {first!r}, but current_revision returned {got!r}."
+        left = await _connections_to(fresh_url) - before
+    finally:
+        gc.enable()
+    assert left <= 0, (
+        f"After current_revision returned, {left} connection(s) to the database were still open: the engine it "
+        "created keeps them in its pool. `await engine.dispose()` in a `finally` (or create it with poolclass=NullPool "
+        "and still dispose of it)."
+    )
 
 
 # ------------------------------------------------------------------------------------ L08.migrate
@@ -547,6 +762,11 @@ async def test_migrate_runs_the_migration_files(learner, project_dir, fresh_url,
     head = revisions[-1]
     with _hand_edited(Path(head.path)) as edit:
         await _learner_migrate(learner, fresh_url)
+        version = await _version(fresh_url)
+        assert version == head.revision, (
+            f"After migrate(url) the database is at {version!r}, not at head ({head.revision!r}): migrate must apply "
+            "the migration files to the database at url."
+        )
         schema = await _schema(fresh_url)
         if edit == "removed due_date":
             ran_the_file = "due_date" not in schema.get("task", {})
@@ -563,3 +783,46 @@ async def test_migrate_runs_the_migration_files(learner, project_dir, fresh_url,
         f"For this check {what}; migrate ran it, yet comparing the database with your models found no difference. "
         "env.py must compare with the models: target_metadata = SQLModel.metadata after `import models`."
     )
+
+
+def _with_percent(url: str, tmp_path: Path) -> str:
+    """The same kind of database, reached through a URL with a percent-encoded `%` in it (a password on
+    PostgreSQL, the file name on SQLite): Alembic's Config reads it through configparser."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'pass%25word.db'}"
+    return parsed.set(password="p%ss:w@rd").render_as_string(hide_password=False)
+
+
+@migrate
+async def test_migrate_takes_urls_with_percent_signs(learner, project_dir, fresh_url, decoy, tmp_path):
+    """Does migrate work for a URL with `%` in it (a password such as p%ss), which configparser would read as interpolation?"""
+    learner.migrate
+    revisions = _revisions(learner, project_dir)
+    url = _with_percent(fresh_url, tmp_path)
+    await _learner_migrate(learner, url)
+    assert await _version(url) == revisions[-1].revision, (
+        "After migrate(url) with a `%` in the URL, the database is not at head. Alembic's Config is read by "
+        "configparser, where % starts an interpolation: set the URL as url.replace(\"%\", \"%%\")."
+    )
+
+
+@migrate
+async def test_migrate_keeps_the_data(learner, project_dir, fresh_url, decoy):
+    """Going down one revision and back up with migrate, do the rows that were there survive?"""
+    learner.migrate
+    revisions = _revisions(learner, project_dir)
+    await _learner_migrate(learner, fresh_url)
+    version = await _version(fresh_url)
+    assert version == revisions[-1].revision, f"After migrate(url) the database is at {version!r}, not at head."
+    if not await _run(fresh_url, _insert_a_task):
+        raise AssertionError("After migrate(url) the database has no project and task tables to hold a task.")
+    rows = await _run(fresh_url, _task_titles)
+    for target in (revisions[-2].revision, "head"):
+        await _learner_migrate(learner, fresh_url, target)
+        kept = await _run(fresh_url, _task_titles)
+        assert kept == rows, (
+            f"After migrate(url, {target!r}) the task table holds {kept} instead of {rows}: migrate lost data. Move "
+            "one way, from where the database is, to the target (downgrade or upgrade); never through base."
+        )
+

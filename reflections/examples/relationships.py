@@ -55,21 +55,23 @@ class Tag(SQLModel, table=True):
 
 # skillbook:exercise L06.list_projects_with_tasks
 async def list_projects_with_tasks(session: AsyncSession) -> list[Project]:
-    statement = select(Project).options(selectinload(Project.tasks)).order_by(col(Project.id))
+    tasks_and_their_tags = selectinload(Project.tasks).selectinload(Task.tags)
+    statement = select(Project).options(tasks_and_their_tags).order_by(col(Project.id))
     return list((await session.exec(statement)).all())
 # skillbook:end
 
 # skillbook:exercise L06.get_task_with_project
 async def get_task_with_project(session: AsyncSession, task_id: int) -> Task | None:
-    return (await session.exec(select(Task).where(Task.id == task_id).options(joinedload(Task.project)))).first()
+    statement = select(Task).where(Task.id == task_id).options(joinedload(Task.project), joinedload(Task.parent))
+    return (await session.exec(statement)).first()
 # skillbook:end
 
 # skillbook:exercise L06.get_task_tree
 async def get_task_tree(session: AsyncSession, root_id: int, depth: int = 3) -> Task | None:
-    option = selectinload(Task.subtasks)
+    option = joinedload(Task.subtasks)  # the first level joins into the root's SELECT
     for _ in range(depth - 1):
         option = option.selectinload(Task.subtasks)
-    return (await session.exec(select(Task).where(Task.id == root_id).options(option))).first()
+    return (await session.exec(select(Task).where(Task.id == root_id).options(option))).unique().first()
 # skillbook:end
 
 # skillbook:exercise L06.tag_task
@@ -86,8 +88,8 @@ async def tag_task(session: AsyncSession, task_id: int, names: list[str]) -> Tas
 
 # skillbook:exercise L06.tasks_by_tag
 async def tasks_by_tag(session: AsyncSession, name: str) -> list[Task]:
-    statement = select(Task).join(Task.tags).where(Tag.name == name).order_by(col(Task.id))
-    return list((await session.exec(statement)).all())
+    statement = select(Task).where(Task.tags.any(Tag.name == name)).options(selectinload(Task.tags))
+    return list((await session.exec(statement.order_by(col(Task.id)))).all())
 # skillbook:end
 
 
@@ -139,13 +141,13 @@ async def main() -> None:
             await session.commit()
             with counted(engine) as sent:
                 loaded = await list_projects_with_tasks(session)
-        print(f"list_projects_with_tasks, {len(loaded)} projects: {len(sent)} statements")
+        print(f"list_projects_with_tasks, {len(loaded)} projects with tasks and tags: {len(sent)} statements")
     # skillbook:end
     async with Session() as session:
         # skillbook:with L06.get_task_with_project
         with counted(engine) as sent:
             task = await get_task_with_project(session, 1)
-        print(f"get_task_with_project: {task.title} of {task.project.name}, {len(sent)} statement")
+        print(f"get_task_with_project: {task.title} of {task.project.name}, parent {task.parent}, {len(sent)} statement")
         # skillbook:end
         # skillbook:with L06.get_task_tree
         with counted(engine) as sent:
@@ -157,7 +159,7 @@ async def main() -> None:
         print("tags after tagging twice:", sorted(t.name for t in (await tag_task(session, 1, ["urgent"])).tags))
         # skillbook:end
         # skillbook:with L06.tasks_by_tag L06.tag_task
-        print("tagged urgent:", [t.title for t in await tasks_by_tag(session, "urgent")])
+        print("tagged urgent:", [(t.title, sorted(tag.name for tag in t.tags)) for t in await tasks_by_tag(session, "urgent")])
         # skillbook:end
         doomed = await session.get(Project, 1)  # its tasks are not loaded, and need not be
         with counted(engine) as sent:

@@ -149,3 +149,17 @@ def test_every_process_of_a_run_is_gone_when_it_ends(tmp_path, submission):
         written = beats.stat().st_size
         time.sleep(0.5)
         assert written > 0 and beats.stat().st_size == written  # it ran, and it is gone
+
+
+def test_without_namespaces_a_process_group_still_grades(tmp_path, monkeypatch):
+    """Where namespaces cannot be made, does the fallback (a process group per run) still grade correctly
+    and clean up what stayed in the group?"""
+    monkeypatch.setenv("SKILLBOOK_ISOLATION", "process-group")
+    work = tmp_path / "work"
+    work.mkdir()
+    with ForkServer() as server:
+        assert server.isolation == isolation.PROCESS_GROUP
+        code, output = server.run(_args(solution_path("L00"), tmp_path / "r.jsonl"), env=_env(tmp_path), cwd=work, timeout=60)
+        assert code == 0, output
+        events = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+        assert sum(e.get("passed") is True for e in events) == 7

@@ -208,3 +208,13 @@ def test_an_oversized_notebook_is_refused_before_it_is_parsed(tmp_path):
     result = grade_notebook(path, **FAST)
     assert time.monotonic() - started < 5
     assert result.points == 0 and "clear its outputs" in (result.error or ""), result.error
+
+
+def test_a_notebook_sees_only_its_own_processes(submission, process_kind):
+    """Graded through a warm server or alone, is the grading process (and so every pipe it holds) out of
+    the notebook's /proc? (A full skill_description only if it sees no more than a few processes.)"""
+    cell = ("import os\npids = [int(p) for p in os.listdir('/proc') if p.isdigit()]\n"
+            "skill_description = ('Use when writing async database code with SQLModel, SQLAlchemy and FastAPI: '\n"
+            "                     'sessions and queries.') if max(pids) < 20 and os.getppid() < 20 else 1")
+    result = grade_notebook(submission("L00", {"L00-skill_description": cell}), **FAST)
+    assert result.exercise("L00.skill_description").passed, result.exercise("L00.skill_description")

@@ -62,7 +62,7 @@ class Case:
     family: str = "malformed"
     folder: bytes | None = None  # the student folder's name as bytes, when it is not the case's name
     database: str = "sqlite"  # "postgresql": graded in a class of its own on TEST_DATABASE_URL
-    needs: str = ""  # the engine work (issue 11 item) a case waits for, said in the docs and the report
+    needs: str = ""  # the engine work (issue 11 item, module) that holds this case
 
     def student(self, name: str) -> str:
         """The student name grade-class reads from the folder (undecodable bytes as os.fsdecode keeps them)."""
@@ -317,11 +317,11 @@ PG_ATTEMPTS = {
     "pg-creates-a-database": ("await _conn.execute('CREATE DATABASE hostile_db')", "permission denied to create database"),
 }
 
-W11 = "w11: issue 11 item 1 (no reachable descriptor, a pid namespace or cgroup per submission)"
-W11_KNOWN = "w11: issue 11 item 2 (checks and weights known before the notebook runs)"
-W11_LIMITS = "w11: issue 11 item 4 (disk, memory and process limits per submission)"
-W11_ENV = "w11: issue 11 item 5 (an allow-listed environment)"
-W11_READ = "w11: issue 11 item 6 (student-sized data read with a bound)"
+W11 = "issue 11 item 1: engine/isolation.py (no reachable descriptor, a pid namespace per run)"
+W11_KNOWN = "issue 11 item 2: engine/scoring (checks and weights known before the notebook runs)"
+W11_LIMITS = "issue 11 item 4: engine/isolation.py (disk, memory and process limits per run)"
+W11_ENV = "issue 11 item 5: engine/forkserver.py (an allow-listed environment)"
+W11_READ = "issue 11 item 6: engine/grade.py, forkserver.py (student-sized data read with a bound)"
 CASES = {
     # -- not a notebook at all: a zero that says why, listed as broken -------------------------------
     "invalid-json": Case(Raw(b'{"cells": [ {"cell_type": "code", '), "zero", "not valid JSON", broken=True),

@@ -29,13 +29,9 @@ from tests.instructor.course import submit
 # push past its limits.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("graded-class")]
 
-# Kills the Dask worker it runs in: the grading process's parent is the fork server, whose parent is the
-# worker. Only without the sandbox (its own process namespace hides them); as the OOM killer might.
-KILL_THE_WORKER = """import os, signal
-_server = os.getppid()
-_worker = int(open(f"/proc/{_server}/stat").read().rsplit(")", 1)[1].split()[1])
-os.kill(_worker, signal.SIGKILL)
-"""
+# A notebook cannot reach its Dask worker (its run has a pid namespace of its own), but it can make the
+# machine's out-of-memory killer kill it: this one waits, and the test kills the worker grading it each time.
+WAITS_FOR_THE_KILLER = "import time\ntime.sleep(120)\n"
 
 
 @contextlib.contextmanager
@@ -60,6 +56,7 @@ def _points(course) -> dict:
     return {(s.student, s.lesson.id): s for s in coursedir.stored_results(course)[0]}
 
 
+@pytest.mark.timeout(1200)  # the whole hostile class (80 submissions, their hangs included) on two workers
 def test_the_cluster_grades_the_hostile_class_as_local_grading(graded_class, tmp_path, monkeypatch):
     """Every submission of the class (correct, blank, malformed, hostile): the same points per exercise,
     and the same ones listed as broken, as grade-class gave them on this machine."""
@@ -80,8 +77,10 @@ def test_the_cluster_grades_the_hostile_class_as_local_grading(graded_class, tmp
     total = f"after {LIMITS['total_seconds']:g} s"
     timed_out = {key for key in local if total in (local[key].result.error or "") + (remote[key].result.error or "")}
     assert len(timed_out) <= 3, sorted(timed_out)
+    # What these earn depends on the machine's limits and load at the time ("at most" in hostile.py).
+    limited = {(case.student(name), case.lesson) for name, case in graded_class.cases.items() if case.broken is None}
     for key, here in local.items():
-        if key in timed_out:
+        if key in timed_out or (key[0], key[1]) in limited:
             continue
         there = remote[key]
         assert [(e.id, e.points, e.passed) for e in there.result.exercises] == \
@@ -135,15 +134,34 @@ def test_a_worker_killed_mid_run_loses_no_submission(released_gradebook, tmp_pat
     assert not any(each.problem for each in stored.values()), output
 
 
+def _kill_whoever_grades(cluster: Cluster, name: str, times: int, killed: list) -> None:
+    """SIGKILL the worker process grading the task of submission `name`, `times` times (as the OOM killer would)."""
+    deadline = time.monotonic() + 240
+    while len(killed) < times and time.monotonic() < deadline:
+        for worker, keys in cluster.client.processing().items():
+            if any(name in str(key) for key in keys):
+                pid = cluster.client.run(os.getpid, workers=[worker])[worker]
+                if pid not in killed:
+                    time.sleep(1)  # its grading has started
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+        time.sleep(0.1)
+
+
 def test_a_notebook_that_kills_every_worker_scores_zero_and_the_class_goes_on(released_gradebook, tmp_path, monkeypatch):
-    """Without the sandbox a notebook can kill its Dask worker; after allowed-failures + 1 dead workers the
-    scheduler gives up on it (KilledWorker): 0 points, a message, and the rest of the class graded."""
+    """A notebook whose workers die (the OOM killer, here the test) on allowed-failures + 1 workers is given up
+    (KilledWorker): 0 points, a message, and the rest of the class graded."""
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
     course = new_course(tmp_path / "course", released_gradebook)
     expected = _class(course, students=3)
-    submission_from("L00", {"l00-create-skill": KILL_THE_WORKER}, course / "submitted" / "killer" / "L00_build_skill")
+    submission_from("L00", {"l00-create-skill": WAITS_FOR_THE_KILLER}, course / "submitted" / "killer" / "L00_build_skill")
+    killed: list[int] = []
     with local_cluster(**{"distributed.scheduler.allowed-failures": 1}) as cluster:
+        oom = threading.Thread(target=_kill_whoever_grades, args=(cluster, "killer/", 2, killed))
+        oom.start()
         code, output = _grade(course, cluster, sandbox=False)
+        oom.join()
+    assert len(killed) == 2, killed
     assert code == 0, output
     stored = _points(course)
     killer = stored.pop(("killer", "L00"))

@@ -8,6 +8,7 @@ import pytest
 from skillbook.instructor import coursedir
 
 from skillbook.course import paths
+from skillbook.instructor.feedback import clean
 from tests.instructor.hostile import CASES
 
 pytestmark = pytest.mark.xdist_group("graded-class")
@@ -31,7 +32,7 @@ def test_every_page_has_points_messages_and_hints(graded_class, pages):
             assert html.escape(exercise.id) in page and f"{exercise.points:g} / {exercise.max_points:g}" in page
             if not exercise.passed:
                 assert html.escape(exercise.hint) in page, f"{student}: no hint for {exercise.id}"
-                first_words = html.escape(exercise.message[:40])
+                first_words = html.escape(clean(exercise.message)[:40])
                 assert first_words in page, f"{student}: no message for {exercise.id}"
 
 
@@ -55,3 +56,17 @@ def test_pages_sit_where_nbgrader_release_feedback_looks(graded_class, pages):
     lesson = pages[("timestamp-garbage", "L00")].lesson
     folder = graded_class.course / "feedback" / "timestamp-garbage" / lesson.dir
     assert (folder / f"{lesson.dir}.html").is_file() and (folder / "timestamp.txt").is_file()
+
+
+def test_a_failing_exercise_shows_its_promise_and_which_checks_wait():
+    """Does the page name the promise not kept yet, and say why an edge check that passed earns nothing?"""
+    from skillbook.engine.scoring.results import ExerciseResult
+    from skillbook.instructor.feedback import _exercise
+
+    ex = ExerciseResult(id="L05.get_task", points=0, max_points=2, passed=False, message="returned None for task 2",
+                        hint="Look the row up by its primary key.", promise="returns the task with the given id",
+                        checks=[{"check": "test_missing", "passed": True, "counts": False, "question": "None for a missing id?",
+                                 "message": "passes, but counts once “returns the task with the given id” works"}])
+    shown = _exercise(ex)
+    assert "<strong>Not yet:</strong> returns the task with the given id" in shown
+    assert "✓ None for a missing id? <em>(passes, but counts once “returns the task with the given id” works)</em>" in shown

@@ -16,6 +16,19 @@ from tests.instructor.course import nbgrader, submit
 pytestmark = pytest.mark.xdist_group("graded-class")
 
 
+def _in_gradebook(stored: list) -> list:
+    """The results nbgrader can hold: a student folder whose name is not UTF-8 cannot be a student id
+    (grade-class says "Not in the gradebook" for it; test_not_utf8_students_are_said_and_left_out)."""
+    def utf8(name: str) -> bool:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    return [each for each in stored if utf8(each.student)]
+
+
 def test_nbgrader_export_sees_every_result(graded_class, tmp_path):
     """Does `nbgrader export` list each submission with the points in its results.json, out of the lesson's max?"""
     nbgrader(graded_class.course, "export", "--to", str(tmp_path / "export.csv"))
@@ -23,7 +36,7 @@ def test_nbgrader_export_sees_every_result(graded_class, tmp_path):
         exported = {(row["student_id"], row["assignment"]): row for row in csv.DictReader(rows)}
     stored, unreadable = coursedir.stored_results(graded_class.course)
     assert stored and not unreadable
-    for each in stored:
+    for each in _in_gradebook(stored):
         row = exported[(each.student, each.lesson.dir)]
         assert float(row["score"]) == pytest.approx(each.result.points), (each.student, each.lesson.id)
         assert float(row["max_score"]) == each.lesson.max_points
@@ -33,7 +46,7 @@ def test_each_test_cell_holds_its_exercise_points(graded_class):
     """Is auto_score set on every exercise's test cell (its check_grade_id), with nothing left to grade by hand?"""
     stored, _ = coursedir.stored_results(graded_class.course)
     with Gradebook(f"sqlite:///{graded_class.course / 'gradebook.db'}") as gradebook:
-        for each in stored:
+        for each in _in_gradebook(stored):
             notebook = gradebook.find_submission_notebook(each.lesson.dir, each.lesson.dir, each.student)
             cells = {grade.cell.name: grade for grade in notebook.grades}
             for exercise in each.result.exercises:
@@ -42,6 +55,17 @@ def test_each_test_cell_holds_its_exercise_points(graded_class):
             answers = {comment.cell.name: comment.auto_comment for comment in notebook.comments}
             if each.student == "blank":  # the released notebook, untouched: nbgrader's "No response."
                 assert answers["L00-skill_description"] == "No response."
+
+
+def test_not_utf8_students_are_said_and_left_out(graded_class):
+    """Is a student folder whose name is not UTF-8 graded (results.json), said to be missing from the
+    gradebook, and shown by its bytes, never crashing the batch?"""
+    stored, _ = coursedir.stored_results(graded_class.course)
+    left_out = [each for each in stored if each not in _in_gradebook(stored)]
+    assert left_out, "the hostile class has students whose folder names are not UTF-8"
+    for each in left_out:
+        shown = each.student.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        assert f"Not in the gradebook: {shown}/{each.lesson.dir}: LookupError: the student folder" in graded_class.output
 
 
 def test_results_and_notebook_copy_sit_in_autograded(graded_class):

@@ -146,11 +146,11 @@ def _finish(pid: int) -> int:
     return os.waitpid(pid, 0)[1]
 
 
-def serve() -> None:
-    """The server loop (`python -m skillbook.engine.forkserver`): one request at a time."""
+def serve(warm: bool = True) -> None:
+    """The server loop (`python -m skillbook.engine.forkserver [--cold]`): one request at a time."""
     import importlib
 
-    for name in WARM:
+    for name in WARM if warm else ():
         importlib.import_module(name)
     answer(_finish)
 
@@ -162,10 +162,11 @@ class ForkServer:
     running: int | None = None  # the pid of the worker now running, if any
     _isolation: str | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, *, warm: bool = True) -> None:
+        """warm=False: import nothing ahead, for a single notebook (it still gets its own namespaces)."""
         self._folder = tempfile.TemporaryDirectory(prefix="skillbook-forkserver-")
-        self._spawn([sys.executable, "-m", "skillbook.engine.forkserver"], cwd=Path(self._folder.name),
-                    env=clean_environment())
+        argv = [sys.executable, "-m", "skillbook.engine.forkserver", *([] if warm else ["--cold"])]
+        self._spawn(argv, cwd=Path(self._folder.name), env=clean_environment())
 
     @property
     def isolation(self) -> str:
@@ -273,4 +274,4 @@ class ForkServer:
 
 
 if __name__ == "__main__":
-    serve()
+    serve(warm="--cold" not in sys.argv[1:])

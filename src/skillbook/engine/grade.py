@@ -161,8 +161,15 @@ def _gigabytes(value) -> str:
 
 
 def _fresh_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
-                   limits: dict) -> tuple[int | None, str]:
-    """A worker in a process started for this notebook alone (in a bwrap sandbox of its own when sandboxing)."""
+                   limits: dict, bound: list[str]) -> tuple[int | None, str]:
+    """A worker in a process started for this notebook alone: through a cold fork server, so it gets
+    namespaces of its own (the grading process's pipes out of its reach), or in a bwrap sandbox of its own."""
+    if _sandbox is None:
+        try:
+            with ForkServer(warm=False) as server:
+                return server.run(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, folder=cwd.parent, bound=bound)
+        except ForkServerError:
+            pass  # a plain process, below
     command = [sys.executable, "-m", "skillbook.engine.worker", *argv]
     if _sandbox is not None:
         from skillbook.engine import sandbox
@@ -247,7 +254,7 @@ def _run_worker(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
         except ForkServerError:
             if own:
                 _warm.failed = True  # replaced before the next notebook; this one gets a fresh process
-    return _fresh_process(argv, env=env, cwd=cwd, timeout=timeout, limits=limits)
+    return _fresh_process(argv, env=env, cwd=cwd, timeout=timeout, limits=limits, bound=bound)
 
 
 def _new_events(path: Path, offset: int, on_event: Callable[[dict], None]) -> int:

@@ -26,6 +26,7 @@ afterwards; a process that left the group survives (docs/instructor.md says so).
 """
 
 import ctypes
+import errno
 import json
 import os
 import resource
@@ -56,14 +57,21 @@ def _check(result: int, what: str) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    if not _private_mounts:  # never change the mounts of the machine's own namespace (a root caller could)
+        raise OSError(errno.EPERM, "refusing to mount outside a private mount namespace")
     encode = lambda s: s.encode() if s is not None else None  # noqa: E731
     _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
            f"mount {target}")
 
 
+_private_mounts = False  # True once this process has a mount namespace of its own: only then may it mount
+
+
 def _unshare(flags: int) -> None:
+    global _private_mounts
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(flags), "unshare")
+    _private_mounts = bool(flags & _CLONE_NEWNS)
     if flags & _CLONE_NEWUSER:  # the same user inside as outside
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
@@ -93,6 +101,10 @@ def _drop_capabilities() -> None:
 def _probe_flags(flags: int) -> bool:
     """Can a child unshare `flags`, and its pid 1 mount /proc and a tmpfs? (Tried in throw-away processes.)"""
     folder = Path(f"/dev/shm/.skillbook-probe-{os.getpid()}")
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        folder = Path("/tmp")  # only the mount's success matters; it happens in a private namespace
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -110,10 +122,6 @@ def _probe_flags(flags: int) -> bool:
         except BaseException:  # noqa: BLE001
             code = 1
         os._exit(code)
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError:
-        folder = Path("/tmp")  # only the mount's success matters; it happens in a private namespace
     status = os.waitpid(pid, 0)[1]
     if folder.name.startswith(".skillbook-probe"):
         folder.rmdir()
@@ -123,6 +131,8 @@ def _probe_flags(flags: int) -> bool:
 def mode() -> str:
     """NAMESPACES if every run gets its own pid and mount namespace here, else PROCESS_GROUP (probed once)."""
     global _flavour
+    if os.environ.get("SKILLBOOK_ISOLATION") == "process-group":  # to test (and debug) the fallback
+        _flavour = None
     if _flavour is False:
         _flavour = next((f for f in (_CLONE_NEWUSER | _CLONE_NEWPID | _CLONE_NEWNS, _CLONE_NEWPID | _CLONE_NEWNS)
                          if _probe_flags(f)), None)

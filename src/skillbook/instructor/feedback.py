@@ -28,6 +28,13 @@ def clean(message: str) -> str:
     return " ".join(lines).strip() or "a check failed"
 
 
+def _waiting(check: dict) -> str:
+    """For an edge check that passed but earns nothing yet: why (it waits for the main behaviour)."""
+    if check["passed"] and check.get("counts") is False:
+        return f" <em>({html.escape(check.get('message', ''))})</em>"
+    return ""
+
+
 def _exercise(ex: ExerciseResult) -> str:
     def e(value) -> str:
         return html.escape(safe.text(value))
@@ -46,7 +53,7 @@ def _exercise(ex: ExerciseResult) -> str:
     questions = [c for c in ex.checks if c.get("question")]
     if questions:
         parts.append('<ul class="checks">')
-        parts += [f"<li>{'✓' if c['passed'] else '✗'} {e(c['question'])}</li>" for c in questions]
+        parts += [f"<li>{'✓' if c['passed'] else '✗'} {e(c['question'])}{_waiting(c)}</li>" for c in questions]
         parts.append("</ul>")
     parts.append("</section>")
     return "\n".join(parts)

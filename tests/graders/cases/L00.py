@@ -78,6 +78,64 @@ class Task(Base, table=True):
 """},
         "L00.task_model",
     ),
+    "description-trailing-comma-makes-a-tuple": (
+        {"L00-skill_description": """skill_description = (
+    "Use when writing or debugging async SQLModel and SQLAlchemy database code: engines, sessions, "
+    "models, transactions, migrations and FastAPI.",
+)"""},
+        "L00.skill_description",
+    ),
+    "task-status-nullable-with-a-default": (
+        {"L00-task_model": TASK_HEADER + """
+class Task(Base, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    status: str | None = "pending"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+"""},
+        "L00.task_model",
+    ),
+    "task-title-nullable-column": (
+        {"L00-task_model": TASK_HEADER + """
+class Task(Base, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(nullable=True)
+    status: str = "pending"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+"""},
+        "L00.task_model",
+    ),
+    "task-title-with-an-empty-default": (
+        {"L00-task_model": TASK_HEADER + """
+class Task(Base, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = ""
+    status: str = "pending"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+"""},
+        "L00.task_model",
+    ),
+    "task-naive-local-time": (
+        {"L00-task_model": TASK_HEADER + """
+class Task(Base, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    status: str = "pending"
+    created_at: datetime = Field(default_factory=datetime.now)
+"""},
+        "L00.task_model",
+    ),
+    "task-created-at-plain-datetime-column": (
+        {"L00-task_model": TASK_HEADER + """from sqlalchemy import DateTime
+
+class Task(Base, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    status: str = "pending"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_type=DateTime)
+"""},
+        "L00.task_model",
+    ),
 }
 
 ALTERNATIVES = {
@@ -107,6 +165,21 @@ class Task(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str
     status: str = "pending"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+"""
+    },
+    "description-joined-from-parts": {
+        "L00-skill_description": """TOPICS = ["async engines and pools", "AsyncSession lifecycles", "table models and constraints",
+          "relationships without N+1", "transactions", "Alembic migrations", "FastAPI dependencies"]
+skill_description = "Use when an agent writes Python database code with SQLModel or SQLAlchemy asyncio: " + ", ".join(TOPICS) + "."
+"""
+    },
+    "task-status-with-a-server-default": {
+        "L00-task_model": TASK_HEADER + """
+class Task(Base, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(min_length=1)
+    status: str = Field(default="pending", sa_column_kwargs={"server_default": "pending"})
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 """
     },

@@ -114,6 +114,76 @@ async def failure_rate_by_tool(conn):
 """},
         "L01.failure_rate_by_tool",
     ),
+    "load-fills-in-missing-values": (
+        {"L01-load_runs": LOAD_HEADER + """
+DEFAULTS = {"agent": "unknown", "duration_ms": 0}
+
+async def load_runs(conn, runs):
+    if not runs:
+        return 0
+    # "be forgiving": a run without an agent or a duration gets a default instead of failing the batch
+    cleaned = [{**run, **{k: v for k, v in DEFAULTS.items() if run.get(k) is None}} for run in runs]
+    async with conn.begin():
+        await conn.execute(insert(tool_runs), cleaned)
+    return len(cleaned)
+"""},
+        "L01.load_runs",
+    ),
+    "load-validation-crashes-on-none": (
+        {"L01-load_runs": LOAD_HEADER + """
+async def load_runs(conn, runs):
+    for run in runs:
+        if run["duration_ms"] < 0 or run["status"] not in ("ok", "error", "timeout"):
+            raise ValueError(f"bad run {run['run_id']}")
+    if not runs:
+        return 0
+    async with conn.begin():
+        await conn.execute(insert(tool_runs), runs)
+    return len(runs)
+"""},
+        "L01.load_runs",
+    ),
+    "load-commits-in-chunks": (
+        {"L01-load_runs": LOAD_HEADER + """
+CHUNK = 100  # keep each statement small
+
+async def load_runs(conn, runs):
+    for start in range(0, len(runs), CHUNK):
+        async with conn.begin():
+            await conn.execute(insert(tool_runs), runs[start:start + CHUNK])
+    return len(runs)
+"""},
+        "L01.load_runs",
+    ),
+    "load-begins-before-the-empty-check": (
+        {"L01-load_runs": LOAD_HEADER + """
+async def load_runs(conn, runs):
+    await conn.begin()
+    if not runs:
+        return 0
+    try:
+        await conn.execute(insert(tool_runs), runs)
+    except Exception:
+        await conn.rollback()
+        raise
+    await conn.commit()
+    return len(runs)
+"""},
+        "L01.load_runs",
+    ),
+    "rate-one-query-per-tool": (
+        {"L01-failure_rate_by_tool": RATE_HEADER + """
+async def failure_rate_by_tool(conn):
+    tools = (await conn.execute(select(tool_runs.c.tool).distinct())).scalars().all()
+    rates = {}
+    for tool in tools:
+        failed = case((tool_runs.c.status.in_(["error", "timeout"]), 1.0), else_=0.0)
+        rate = await conn.scalar(select(func.avg(failed)).where(tool_runs.c.tool == tool))
+        rates[tool] = float(rate)
+    return rates
+"""},
+        "L01.failure_rate_by_tool",
+    ),
 }
 
 ALTERNATIVES = {
@@ -143,10 +213,10 @@ ALLOWED = {"ok", "error", "timeout"}
 def validate(run):
     if not run.get("tool") or not run.get("agent") or not run.get("run_id"):
         raise ValueError(f"run {run.get('run_id')!r} lacks a tool, agent or id")
-    if run["status"] not in ALLOWED:
+    if run.get("status") not in ALLOWED:
         raise ValueError(f"run {run['run_id']!r} has status {run['status']!r}")
-    if run["duration_ms"] < 0:
-        raise ValueError(f"run {run['run_id']!r} has a negative duration")
+    if not isinstance(run["duration_ms"], int) or run["duration_ms"] < 0:
+        raise ValueError(f"run {run['run_id']!r} has no duration or a negative one")
 
 async def load_runs(conn, runs: list[dict]) -> int:
     for run in runs:
@@ -181,6 +251,24 @@ async def failure_rate_by_tool(conn):
         total, bad = counts.get(tool, (0, 0))
         counts[tool] = (total + n, bad + (n if failed else 0))
     return {tool: bad / total for tool, (total, bad) in counts.items()}
+"""
+    },
+    "load-chunks-in-one-transaction": {
+        "L01-load_runs": LOAD_HEADER + """
+CHUNK = 100
+
+async def load_runs(conn, runs):
+    if not runs:
+        return 0
+    transaction = await conn.begin()
+    try:
+        for start in range(0, len(runs), CHUNK):  # small statements, one transaction
+            await conn.execute(insert(tool_runs), runs[start:start + CHUNK])
+    except BaseException:
+        await transaction.rollback()
+        raise
+    await transaction.commit()
+    return len(runs)
 """
     },
 }

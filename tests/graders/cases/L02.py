@@ -215,6 +215,82 @@ async def ping(engine):
 """},
         "L02.ping",
     ),
+    "url-error-without-the-scheme": (
+        {"L02-database_url": URL_HEADER + """
+def database_url(env=None):
+    env = os.environ if env is None else env
+    raw = env.get("DATABASE_URL") or DEFAULT_URL
+    url = make_url(raw)
+    if url.drivername == "sqlite+aiosqlite":
+        return raw
+    if url.drivername not in ("postgres", "postgresql", "postgresql+asyncpg"):
+        raise ValueError("unsupported database URL")
+""" + GOOD_URL_TAIL},
+        "L02.database_url",
+    ),
+    "url-rebuilt-from-decoded-parts": (
+        {"L02-database_url": URL_HEADER + """
+def database_url(env=None):
+    env = os.environ if env is None else env
+    raw = env.get("DATABASE_URL") or DEFAULT_URL
+    url = make_url(raw)
+    if url.drivername == "sqlite+aiosqlite":
+        return raw
+    if url.drivername not in ("postgres", "postgresql", "postgresql+asyncpg"):
+        raise ValueError(f"unsupported scheme {url.drivername}")
+    query = {("ssl" if k == "sslmode" else k): v for k, v in url.query.items() if k != "channel_binding"}
+    login = url.username + (f":{url.password}" if url.password else "")
+    port = f":{url.port}" if url.port else ""
+    tail = "&".join(f"{k}={v}" for k, v in query.items())
+    return f"postgresql+asyncpg://{login}@{url.host}{port}/{url.database}" + (f"?{tail}" if tail else "")
+"""},
+        "L02.database_url",
+    ),
+    "engine-fails-fast-when-down": (
+        {"L02-make_engine": ENGINE_HEADER + """import socket
+
+def make_engine(url, **overrides):
+    parsed = make_url(url)
+    options = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            options["poolclass"] = StaticPool
+    else:
+        socket.create_connection((parsed.host, parsed.port or 5432), timeout=1).close()  # fail fast if it is down
+        options.update(pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800)
+    options.update(overrides)
+    return create_async_engine(parsed, **options)
+"""},
+        "L02.make_engine",
+    ),
+    "ping-own-engine-never-disposed": (
+        {"L02-ping": PING_HEADER + """from sqlalchemy.ext.asyncio import create_async_engine
+
+async def ping(engine):
+    probe = create_async_engine(engine.url, pool_pre_ping=True)  # a fresh engine, so a broken pool cannot fool us
+    try:
+        async with asyncio.timeout(2):
+            async with probe.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+"""},
+        "L02.ping",
+    ),
+    "ping-catches-only-network-errors": (
+        {"L02-ping": PING_HEADER + """
+async def ping(engine):
+    try:
+        async with asyncio.timeout(2):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        return True
+    except (OSError, TimeoutError):  # the server is down or silent
+        return False
+"""},
+        "L02.ping",
+    ),
 }
 
 ALTERNATIVES = {
@@ -268,6 +344,46 @@ async def ping(engine) -> bool:
         return await asyncio.wait_for(_select_one(engine), timeout=1.5) == 1
     except (SQLAlchemyError, OSError, asyncio.TimeoutError):
         return False
+"""
+    },
+    "url-query-helpers": {
+        "L02-database_url": """import os
+from sqlalchemy.engine import URL, make_url
+
+def database_url(env=None):
+    value = (os.environ if env is None else env).get("DATABASE_URL")
+    if not value:
+        return "sqlite+aiosqlite:///taskflow.db"
+    url: URL = make_url(value)
+    if url.drivername == "sqlite+aiosqlite":
+        return value
+    if url.drivername not in {"postgres", "postgresql", "postgresql+asyncpg"}:
+        raise ValueError(f"database_url: {url.drivername!r} is not sqlite+aiosqlite or postgresql(+asyncpg)")
+    sslmode = url.query.get("sslmode")
+    url = url.difference_update_query(["sslmode", "channel_binding"])
+    if sslmode is not None:
+        url = url.update_query_dict({"ssl": sslmode})
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+"""
+    },
+    "ping-own-engine-disposed": {
+        "L02-ping": """import asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+async def ping(engine) -> bool:
+    probe = create_async_engine(engine.url, poolclass=NullPool)  # its own connection, closed after use
+    try:
+        async with asyncio.timeout(3):
+            async with probe.connect() as conn:
+                await conn.scalar(text("SELECT 1"))
+    except Exception:
+        return False
+    else:
+        return True
+    finally:
+        await probe.dispose()
 """
     },
 }

@@ -63,6 +63,58 @@ from typing import Literal, Optional
 from sqlmodel import Field, SQLModel
 """
 
+# Schemas that do not lean on TaskBase, for submissions whose models cell has none.
+STANDALONE_SCHEMAS = SCHEMAS_HEADER + """
+Status = Literal["pending", "in_progress", "done", "failed"]
+
+class TaskCreate(SQLModel):
+    title: str = Field(min_length=1, max_length=200)
+    status: Status = "pending"
+    priority: int = Field(default=3, ge=1, le=5)
+    context: dict = Field(default_factory=dict)
+    project_id: Optional[int] = None
+    parent_id: Optional[int] = None
+
+class TaskUpdate(SQLModel):
+    title: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    status: Optional[Status] = None
+    priority: Optional[int] = Field(default=None, ge=1, le=5)
+    context: Optional[dict] = None
+    project_id: Optional[int] = None
+    parent_id: Optional[int] = None
+
+class TaskRead(TaskCreate):
+    id: int
+    created_at: datetime
+"""
+
+STANDALONE_TASK = """
+class TaskBase(Base):  # kept for the rest of the notebook; Task below declares its own columns
+    title: str
+
+class Task(Base, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "title"),
+        CheckConstraint("length(title) BETWEEN 1 AND 200"),
+        CheckConstraint("status IN ('pending', 'in_progress', 'done', 'failed')"),
+        CheckConstraint("priority BETWEEN 1 AND 5"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    status: str = Field(default="pending", index=True)
+    priority: int = 3
+    context: dict = Field(default_factory=dict, sa_type=PortableJSON)
+    created_at: datetime = Field(default_factory=utcnow)
+    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="CASCADE")
+    parent_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE")
+"""
+
+
+def standalone_task(old: str, new: str) -> str:
+    assert old in STANDALONE_TASK, old
+    return HEADER + PROJECT + STANDALONE_TASK.replace(old, new)
+
+
 # id -> (cell replacements, the exercise id, or ids, it breaks)
 WRONG = {
     "rules-only-in-field": (
@@ -199,6 +251,50 @@ class TaskRead(TaskBase):
 """},
         "L03.schemas",
     ),
+    "status-optional-in-the-base": (
+        # "the CHECK keeps status valid" -- but a CHECK is true for NULL, and TaskCreate inherits the None too.
+        {"L03-models": models(('status: str = Field(default="pending", index=True)',
+                               'status: str | None = Field(default="pending", index=True)'))},
+        ("L03.models", "L03.schemas"),
+    ),
+    "title-optional-with-a-length-check": (
+        {"L03-models": standalone_task("    title: str\n    status", "    title: str | None = None\n    status"),
+         "L03-schemas": STANDALONE_SCHEMAS},
+        "L03.models",
+    ),
+    "priority-optional-in-the-table": (
+        {"L03-models": standalone_task("priority: int = 3", "priority: int | None = 3"),
+         "L03-schemas": STANDALONE_SCHEMAS},
+        "L03.models",
+    ),
+    "project-name-without-a-length": (
+        {"L03-models": models(("name: str = Field(max_length=100, unique=True)", "name: str = Field(unique=True)"))},
+        "L03.models",
+    ),
+    "create-accepts-none": (
+        {"L03-schemas": SCHEMAS_HEADER + """
+class TaskCreate(SQLModel):
+    title: str = Field(min_length=1, max_length=200)
+    status: Optional[str] = "pending"
+    priority: Optional[int] = Field(default=3, ge=1, le=5)
+    context: dict = Field(default_factory=dict)
+    project_id: Optional[int] = None
+    parent_id: Optional[int] = None
+
+class TaskUpdate(SQLModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    status: str | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+    context: dict | None = None
+    project_id: int | None = None
+    parent_id: int | None = None
+
+class TaskRead(TaskBase):
+    id: int
+    created_at: datetime
+"""},
+        "L03.schemas",
+    ),
 }
 
 ALTERNATIVES = {
@@ -265,28 +361,76 @@ class Task(Base, table=True):
     project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="CASCADE", index=True)
     parent_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE")
 """,
-        "L03-schemas": SCHEMAS_HEADER + """
-Status = Literal["pending", "in_progress", "done", "failed"]
+        "L03-schemas": STANDALONE_SCHEMAS,
+    },
+    "project-name-check-and-sa-columns": {
+        "L03-models": """from datetime import UTC, datetime
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+class Base(SQLModel, registry=registry()):
+    pass
+
+class Project(Base, table=True):
+    __table_args__ = (CheckConstraint("length(name) <= 100", name="ck_project_name_length"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String, nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+class TaskBase(Base):
+    title: str = Field(min_length=1, max_length=200)
+    status: str = Field(default="pending", index=True)
+    priority: int = Field(default=3, ge=1, le=5)
+    context: dict = Field(default_factory=dict, sa_type=JSON().with_variant(JSONB(), "postgresql"))
+    project_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=True)
+    )
+    parent_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("task.id", ondelete="CASCADE"), nullable=True)
+    )
+
+class Task(TaskBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "title"),
+        CheckConstraint("length(title) >= 1 AND length(title) <= 200"),
+        CheckConstraint("status IN ('pending', 'in_progress', 'done', 'failed')"),
+        CheckConstraint("priority IN (1, 2, 3, 4, 5)"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+"""
+    },
+    "schemas-with-annotated-types": {
+        "L03-schemas": """from datetime import datetime
+from typing import Annotated
+from annotated_types import Interval
+from pydantic import StringConstraints
+from sqlmodel import SQLModel
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Priority = Annotated[int, Interval(ge=1, le=5)]
 
 class TaskCreate(SQLModel):
-    title: str = Field(min_length=1, max_length=200)
-    status: Status = "pending"
-    priority: int = Field(default=3, ge=1, le=5)
-    context: dict = Field(default_factory=dict)
-    project_id: Optional[int] = None
-    parent_id: Optional[int] = None
+    title: Title
+    status: str = "pending"
+    priority: Priority = 3
+    context: dict = {}
+    project_id: int | None = None
+    parent_id: int | None = None
 
 class TaskUpdate(SQLModel):
-    title: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    status: Optional[Status] = None
-    priority: Optional[int] = Field(default=None, ge=1, le=5)
-    context: Optional[dict] = None
-    project_id: Optional[int] = None
-    parent_id: Optional[int] = None
+    title: Title | None = None
+    status: str | None = None
+    priority: Priority | None = None
+    context: dict | None = None
+    project_id: int | None = None
+    parent_id: int | None = None
 
 class TaskRead(TaskCreate):
     id: int
     created_at: datetime
-""",
+"""
     },
 }

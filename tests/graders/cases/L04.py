@@ -230,6 +230,88 @@ app = FastAPI(lifespan=lifespan)
 """)},
         ["L04.app"],
     ),
+    # --- issue 13: sessions, connections and engines left open after a dependency or the app is done ---
+    # `session.close()` without await only makes a coroutine: the session keeps its connection.
+    "dependency-close-not-awaited": (
+        {"L04-get_session": SESSION_HEADER + """
+async def get_session():
+    session = SessionLocal()
+    try:
+        yield session
+    except Exception:
+        await session.rollback()
+        raise
+    finally:
+        session.close()
+"""},
+        ["L04.get_session", "L04.app"],
+    ),
+    # Rolls back at the end of every request instead of closing: the connection goes back, the session lives on.
+    "dependency-rolls-back-instead-of-closing": (
+        {"L04-get_session": SESSION_HEADER + """
+async def get_session():
+    session = SessionLocal()
+    try:
+        yield session
+    finally:
+        await session.rollback()
+"""},
+        ["L04.get_session"],
+    ),
+    # Closes after a request that went well; a failed request is rolled back but its session is never closed.
+    "dependency-closes-only-on-success": (
+        {"L04-get_session": SESSION_HEADER + """
+async def get_session():
+    session = SessionLocal()
+    try:
+        yield session
+    except Exception:
+        await session.rollback()
+        raise
+    await session.close()
+"""},
+        ["L04.get_session"],
+    ),
+    # A new engine (and pool) for every request, never disposed: connections pile up outside the app's engine.
+    "dependency-engine-per-request": (
+        {"L04-get_session": SESSION_HEADER + """
+async def get_session():
+    request_engine = make_engine(database_url())
+    async with make_sessionmaker(request_engine)() as session:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()
+            raise
+"""},
+        # The app's requests then run on engines the app does not know: its health check sends nothing through it.
+        ["L04.get_session", "L04.app"],
+    ),
+    # The factory opens an engine of its own from the URL: sessions miss the engine they were given.
+    "factory-builds-its-own-engine": (
+        {"L04-make_sessionmaker": FACTORY_HEADER + """
+from sqlalchemy.ext.asyncio import create_async_engine
+
+def make_sessionmaker(engine):
+    return async_sessionmaker(create_async_engine(engine.url), class_=AsyncSession, expire_on_commit=False)
+"""},
+        ["L04.make_sessionmaker", "L04.get_session", "L04.app"],
+    ),
+    # Disposes of the engine before serving: the requests' connections stay pooled after shutdown.
+    "lifespan-disposes-before-serving": (
+        {"L04-app": app_cell(lifespan="""
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    await engine.dispose()
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+""")},
+        ["L04.app"],
+    ),
 }
 
 ALTERNATIVES = {
@@ -297,5 +379,20 @@ async def create_project(body: NewProject, session: SessionDep) -> Project:
     await session.refresh(project)
     return project
 """
+    },
+    # A partial of the session class is a factory too; the dependency lets `async with` do the rollback
+    # (closing a session rolls back what it did not commit) and the error passes through by itself.
+    "partial-factory-and-bare-async-with": {
+        "L04-make_sessionmaker": FACTORY_HEADER + """
+from functools import partial
+
+def make_sessionmaker(engine):
+    return partial(AsyncSession, bind=engine, expire_on_commit=False)
+""",
+        "L04-get_session": SESSION_HEADER + """
+async def get_session():
+    async with SessionLocal() as session:
+        yield session
+""",
     },
 }

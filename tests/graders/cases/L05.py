@@ -113,6 +113,83 @@ async def create_tasks_bulk(session, items):
     await session.flush()
     return tasks
 """}, "L05.create_tasks_bulk"),
+    # --- issue 13: default order once rows were updated, batch shapes, expiry, answers for missing ids ---
+    # Creation time looks like id order, until tasks are created out of step with their ids.
+    "list-ordered-by-created-at": ({"L05-list_tasks": HEADER + """
+async def list_tasks(session, *, status=None, project_id=None, limit=20, offset=0):
+    statement = select(Task)
+    if status is not None:
+        statement = statement.where(Task.status == status)
+    if project_id is not None:
+        statement = statement.where(Task.project_id == project_id)
+    statement = statement.order_by(Task.created_at).offset(offset).limit(limit)
+    return list((await session.exec(statement)).all())
+"""}, "L05.list_tasks"),
+    # Sorted by id, but only after the database cut an unordered page: which rows land on it is chance.
+    "list-sorted-in-python-after-paging": ({"L05-list_tasks": HEADER + """
+async def list_tasks(session, *, status=None, project_id=None, limit=20, offset=0):
+    statement = select(Task)
+    if status is not None:
+        statement = statement.where(Task.status == status)
+    if project_id is not None:
+        statement = statement.where(Task.project_id == project_id)
+    page = (await session.exec(statement.offset(offset).limit(limit))).all()
+    return sorted(page, key=lambda task: task.id)
+"""}, "L05.list_tasks"),
+    # Skips a failing item and carries on: the rollback drops the items before it, those after it are saved.
+    "bulk-skips-failing-items": ({"L05-create_tasks_bulk": HEADER + """
+from sqlalchemy.exc import IntegrityError
+
+async def create_tasks_bulk(session, items):
+    tasks = []
+    for item in items:
+        task = Task.model_validate(item)
+        session.add(task)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            continue
+        tasks.append(task)
+    await session.commit()
+    for task in tasks:
+        await session.refresh(task)
+    return tasks
+"""}, "L05.create_tasks_bulk"),
+    # A savepoint per item keeps the good ones: right for an import (L07), wrong for an all-or-nothing batch.
+    "bulk-savepoint-per-item": ({"L05-create_tasks_bulk": HEADER + """
+from sqlalchemy.exc import IntegrityError
+
+async def create_tasks_bulk(session, items):
+    tasks = []
+    for item in items:
+        task = Task.model_validate(item)
+        try:
+            async with session.begin_nested():
+                session.add(task)
+        except IntegrityError:
+            continue
+        tasks.append(task)
+    await session.commit()
+    for task in tasks:
+        await session.refresh(task)
+    return tasks
+"""}, "L05.create_tasks_bulk"),
+    # One commit, but nothing reloads the tasks: a session with expire_on_commit=True hands back expired ones.
+    "bulk-without-refresh": ({"L05-create_tasks_bulk": HEADER + """
+async def create_tasks_bulk(session, items):
+    tasks = [Task.model_validate(item) for item in items]
+    session.add_all(tasks)
+    await session.commit()
+    return tasks
+"""}, "L05.create_tasks_bulk"),
+    # A DELETE statement that deletes nothing still "succeeds": True for an id that never existed.
+    "delete-true-for-missing": ({"L05-delete_task": HEADER + """
+async def delete_task(session, task_id):
+    await session.exec(delete(Task).where(col(Task.id) == task_id))
+    await session.commit()
+    return True
+"""}, "L05.delete_task"),
 }
 
 
@@ -201,6 +278,8 @@ async def create_tasks_bulk(session, items):
     tasks = [Task.model_validate(item) for item in items]
     async with session.begin():
         session.add_all(tasks)
+    for task in tasks:
+        await session.refresh(task)
     return tasks
 """,
     },
@@ -214,7 +293,45 @@ async def create_tasks_bulk(session, items):
     statement = insert(Task).returning(Task, sort_by_parameter_order=True)
     tasks = list((await session.exec(statement, params=rows)).scalars())
     await session.commit()
+    for task in tasks:
+        await session.refresh(task)
     return tasks
+""",
+    },
+    # filter_by with keyword filters, a slice for the page, scalar() for one row, an explicit
+    # rollback-and-raise around the batch, and a truthiness test for the lookup.
+    "filter-by-and-slice": {
+        "L05-get_task": HEADER + """
+async def get_task(session, task_id):
+    return await session.scalar(select(Task).where(col(Task.id) == task_id))
+""",
+        "L05-list_tasks": HEADER + """
+async def list_tasks(session, *, status=None, project_id=None, limit=20, offset=0):
+    filters = {name: value for name, value in (("status", status), ("project_id", project_id)) if value is not None}
+    statement = select(Task).filter_by(**filters).order_by(Task.id.asc()).slice(offset, offset + limit)
+    return [task for task in (await session.exec(statement)).all()]
+""",
+        "L05-delete_task": HEADER + """
+async def delete_task(session, task_id):
+    task = await session.get(Task, task_id)
+    if not task:
+        return False
+    await session.delete(task)
+    await session.commit()
+    return True
+""",
+        "L05-create_tasks_bulk": HEADER + """
+async def create_tasks_bulk(session, items):
+    tasks = [Task(**item.model_dump()) for item in items]
+    try:
+        session.add_all(tasks)
+        await session.flush()
+        ids = [task.id for task in tasks]  # read now: the commit may expire them
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        raise
+    return [await session.get(Task, task_id, populate_existing=True) for task_id in ids]
 """,
     },
 }

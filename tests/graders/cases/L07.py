@@ -205,10 +205,7 @@ async def import_tasks(session, project_id, rows):
             report.errors.append((index, reason(exc)))
     return report
 """}, "L07.import_tasks"),
-}
-
-# Correct everywhere except under concurrency, which is checked on PostgreSQL only.
-RACE = {
+    # Lost update: reads both balances, then writes back values computed from them.
     "transfer-read-modify-write-without-lock": ({"L07-transfer_credits": HEADER + """
 async def transfer_credits(session, from_id, to_id, amount):
     if amount <= 0:
@@ -227,6 +224,134 @@ async def transfer_credits(session, from_id, to_id, amount):
         await session.rollback()
         raise
 """}, "L07.transfer_credits"),
+    # Lost update: the debit reads the balance, then writes back a value computed from it.
+    "charge-read-modify-write-without-lock": ({"L07-charge_for_task": HEADER + """
+async def charge_for_task(session, agent_id, task_id, cost):
+    if cost <= 0:
+        raise ValueError("cost must be positive")
+    try:
+        agent = await session.get(Agent, agent_id)
+        task = await session.get(Task, task_id)
+        if agent is None or task is None:
+            raise ValueError("unknown agent or task")
+        if agent.credits < cost:
+            raise InsufficientCredits(agent_id, cost, agent.credits)
+        agent.credits = agent.credits - cost
+        task.status = "in_progress"
+        entry = UsageEntry(agent_id=agent_id, task_id=task_id, cost=cost)
+        session.add(entry)
+        await session.commit()
+        return entry
+    except BaseException:
+        await session.rollback()
+        raise
+"""}, "L07.charge_for_task"),
+    # The debit is a conditional UPDATE, but the payee is credited from the value read before it.
+    "transfer-stale-payee-credit": ({"L07-transfer_credits": HEADER + """
+async def transfer_credits(session, from_id, to_id, amount):
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    try:
+        payee = await session.get(Agent, to_id)
+        if payee is None:
+            raise ValueError("unknown payee")
+        debit = await session.exec(update(Agent).where(Agent.id == from_id, Agent.credits >= amount)
+                                   .values(credits=Agent.credits - amount))
+        if debit.rowcount != 1:
+            payer = await session.get(Agent, from_id)
+            if payer is None:
+                raise ValueError("unknown payer")
+            raise InsufficientCredits(from_id, amount, payer.credits)
+        payee.credits += amount
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+"""}, "L07.transfer_credits"),
+    # The balance is checked on a read, then debited without the check in the UPDATE: under a race the
+    # database's CHECK constraint refuses the write, and the caller gets an IntegrityError.
+    "transfer-check-apart-from-the-debit": ({"L07-transfer_credits": HEADER + """
+async def transfer_credits(session, from_id, to_id, amount):
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    try:
+        payer = await session.get(Agent, from_id)
+        payee = await session.get(Agent, to_id)
+        if payer is None or payee is None:
+            raise ValueError("unknown agent")
+        if payer.credits < amount:
+            raise InsufficientCredits(from_id, amount, payer.credits)
+        await session.exec(update(Agent).where(Agent.id == from_id).values(credits=Agent.credits - amount))
+        await session.exec(update(Agent).where(Agent.id == to_id).values(credits=Agent.credits + amount))
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+"""}, "L07.transfer_credits"),
+    # Forgot the commit: flushed, so the entry has an id, and rolled back when the session closes.
+    "charge-flush-without-commit": ({"L07-charge_for_task": HEADER + """
+async def charge_for_task(session, agent_id, task_id, cost):
+    if cost <= 0:
+        raise ValueError("cost must be positive")
+    try:
+        agent = await session.get(Agent, agent_id, with_for_update=True)
+        task = await session.get(Task, task_id)
+        if agent is None or task is None:
+            raise ValueError("unknown agent or task")
+        if agent.credits < cost:
+            raise InsufficientCredits(agent_id, cost, agent.credits)
+        agent.credits -= cost
+        task.status = "in_progress"
+        entry = UsageEntry(agent_id=agent_id, task_id=task_id, cost=cost)
+        session.add(entry)
+        await session.flush()
+        return entry
+    except BaseException:
+        await session.rollback()
+        raise
+"""}, "L07.charge_for_task"),
+    # Debits before checking, and raises InsufficientCredits without rolling back: the caller's session
+    # still holds the debit, and its next commit would save it.
+    "charge-debit-first-no-rollback": ({"L07-charge_for_task": HEADER + """
+async def charge_for_task(session, agent_id, task_id, cost):
+    if cost <= 0:
+        raise ValueError("cost must be positive")
+    agent = await session.get(Agent, agent_id, with_for_update=True)
+    task = await session.get(Task, task_id)
+    if agent is None or task is None:
+        raise ValueError("unknown agent or task")
+    agent.credits -= cost
+    if agent.credits < 0:
+        raise InsufficientCredits(agent_id, cost, agent.credits + cost)
+    task.status = "in_progress"
+    entry = UsageEntry(agent_id=agent_id, task_id=task_id, cost=cost)
+    session.add(entry)
+    await session.commit()
+    return entry
+"""}, "L07.charge_for_task"),
+    # A savepoint per row, but a failed row is not rolled back to it: the session refuses every later row.
+    "import-savepoint-never-rolled-back": ({"L07-import_tasks": IMPORT_HEADER + """
+async def import_tasks(session, project_id, rows):
+    report = ImportReport()
+    for index, row in enumerate(rows):
+        try:
+            task = Task.model_validate({**row, "project_id": project_id})
+        except ValidationError as exc:
+            report.skipped += 1
+            report.errors.append((index, reason(exc)))
+            continue
+        savepoint = await session.begin_nested()
+        session.add(task)
+        try:
+            await session.flush()
+            await savepoint.commit()
+            report.imported += 1
+        except IntegrityError as exc:
+            report.skipped += 1
+            report.errors.append((index, reason(exc)))
+    await session.commit()
+    return report
+"""}, "L07.import_tasks"),
 }
 
 
@@ -351,6 +476,54 @@ async def import_tasks(session, project_id, rows):
             imported += 1
     await session.commit()
     return ImportReport(imported=imported, skipped=len(errors), errors=errors)
+""",
+    },
+    # UPDATE ... RETURNING reads the new balance in the same statement; the charge locks with a refresh.
+    "update-returning-and-locked-refresh": {
+        "L07-transfer_credits": HEADER + """
+async def transfer_credits(session, from_id, to_id, amount):
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    try:
+        payee_exists = (await session.exec(select(Agent.id).where(Agent.id == to_id))).first()
+        left = (await session.exec(
+            update(Agent).where(Agent.id == from_id, Agent.credits >= amount)
+            .values(credits=Agent.credits - amount).returning(Agent.credits)
+        )).first()
+        if left is None:
+            balance = (await session.exec(select(Agent.credits).where(Agent.id == from_id))).first()
+            if balance is None:
+                raise ValueError(f"no agent {from_id}")
+            raise InsufficientCredits(from_id, amount, balance)
+        if payee_exists is None:
+            raise ValueError(f"no agent {to_id}")
+        await session.exec(update(Agent).where(Agent.id == to_id).values(credits=Agent.credits + amount))
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+""",
+        "L07-charge_for_task": HEADER + """
+async def charge_for_task(session, agent_id, task_id, cost):
+    if cost <= 0:
+        raise ValueError("cost must be positive")
+    try:
+        agent = await session.get(Agent, agent_id)
+        task = await session.get(Task, task_id)
+        if agent is None or task is None:
+            raise ValueError("unknown agent or task")
+        await session.refresh(agent, with_for_update=True)  # lock it, and read it again
+        if agent.credits < cost:
+            raise InsufficientCredits(agent_id, cost, agent.credits)
+        agent.credits -= cost
+        task.status = "in_progress"
+        entry = UsageEntry(agent_id=agent_id, task_id=task_id, cost=cost)
+        session.add(entry)
+        await session.commit()
+        return entry
+    except BaseException:
+        await session.rollback()
+        raise
 """,
     },
 }

@@ -12,6 +12,27 @@ def _solution_source(grade_id: str) -> str:
     return next(c.source for c in nb.cells if cells.grade_id(c) == grade_id)
 
 
+def _cell_source(cell_id: str) -> str:
+    nb = nbformat.read(solution_path("L08"), as_version=4)
+    return next(c.source for c in nb.cells if c.get("id") == cell_id)
+
+
+# Appended to the cell that autogenerates 0002: change the generated files the way a hurried colleague would.
+EDIT_MIGRATIONS = """
+
+import re as _re
+
+
+def _edit(prefix, change):
+    path = next(versions.glob(prefix + "_*.py"))
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+"""
+
+
+def _after_second_revision(edit: str) -> str:
+    return _cell_source("l08-rev2") + EDIT_MIGRATIONS + edit
+
+
 def _edited(grade_id: str, old: str, new: str) -> str:
     source = _solution_source(grade_id)
     assert old in source, f"{old!r} is not in the solution's {grade_id} cell"
@@ -125,6 +146,80 @@ async def current_revision(url):
 """},
         {CURRENT},
     ),
+    # --- issue 13: migrations moved to intermediate revisions, data lost, URLs the app would accept ---
+    # 0002's downgrade "simplified" to nothing: base still works (0001 drops the table), 0001 keeps due_date.
+    "second-downgrade-does-nothing": (
+        {"l08-rev2": _after_second_revision("""
+_edit("0002", lambda text: _re.sub(r"(?m)^(\\s*)batch_op\\.drop_column\\(.*$", r"\\1pass", text))
+""")},
+        # migrate then cannot go down and back up either: the second upgrade adds a column that is still there.
+        {PROJECT, MIGRATE},
+    ),
+    # A downgrade that also deletes the tasks that have a due date: the schema is right, the rows are gone.
+    "second-downgrade-deletes-dated-tasks": (
+        {"l08-rev2": _after_second_revision("""
+_edit("0002", lambda text: text.replace(
+    "def downgrade() -> None:\\n",
+    "def downgrade() -> None:\\n    op.execute(\\"DELETE FROM task WHERE due_date IS NOT NULL\\")\\n",
+))
+""")},
+        {PROJECT},
+    ),
+    # The index on status moved from 0001 into 0002: head matches the models, 0001 does not match its time.
+    "index-moved-to-the-second-revision": (
+        {"l08-rev2": _after_second_revision("""
+first = next(versions.glob("0001_*.py")).read_text(encoding="utf-8")
+create = next(line for line in first.splitlines() if "create_index(" in line).strip()
+drop = next(line for line in first.splitlines() if "drop_index(" in line).strip()
+_edit("0001", lambda text: text.replace(create, "pass").replace(drop, "pass"))
+_edit("0002", lambda text: _re.sub(r"(?m)^(\\s*)(batch_op\\.add_column\\(.*)$", lambda m: m[0] + "\\n" + m[1] + create, text))
+_edit("0002", lambda text: _re.sub(r"(?m)^(\\s*)(batch_op\\.drop_column\\(.*)$", lambda m: m[1] + drop + "\\n" + m[0], text))
+""")},
+        {PROJECT},
+    ),
+    # env.py hands DATABASE_URL to the driver as it comes: a hosting provider's postgres://...?sslmode= fails.
+    "env-reads-database-url-raw": (
+        {"L08-alembic_project": _edited(
+            "L08-alembic_project",
+            "    url = make_url(raw)\n",
+            "    return raw\n    url = make_url(raw)\n",
+        )},
+        {PROJECT},
+    ),
+    # Never disposes of its engine: the pooled connection stays open after the answer.
+    "current-revision-never-disposes": (
+        {"L08-current_revision": CURRENT_IMPORTS + """
+async def current_revision(url):
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision())
+"""},
+        {CURRENT},
+    ),
+    # The URL goes into configparser as it is: a % in a password breaks it.
+    "migrate-without-percent-escape": (
+        {"L08-migrate": _edited("L08-migrate", 'url.replace("%", "%%")', "url")},
+        {MIGRATE},
+    ),
+    # "Reset, then apply": every move goes through base, so every table is dropped and its rows with it.
+    "migrate-rebuilds-from-base": (
+        {"L08-migrate": MIGRATE_IMPORTS + """
+def alembic_config(url):
+    cfg = Config("alembic.ini")
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+def rebuild(cfg, revision):
+    command.downgrade(cfg, "base")
+    if revision != "base":
+        command.upgrade(cfg, revision)
+
+async def migrate(url, revision="head"):
+    await asyncio.to_thread(rebuild, alembic_config(url), revision)
+"""},
+        {MIGRATE},
+    ),
 }
 
 ALTERNATIVES = {
@@ -224,4 +319,39 @@ async def migrate(url, revision="head"):
         await engine.dispose()
 """,
     },
+    # env.py reuses the course's own rewrite (taskflow.config.database_url, L02) instead of writing one;
+    # current_revision relies on NullPool, which closes the connection when the block ends; migrate picks
+    # the direction from the revision chain before it runs one command.
+    "course-rewrite-and-direction-first": {
+        "L08-alembic_project": _edited(
+            "L08-alembic_project",
+            "    url = make_url(raw)\n",
+            "    from taskflow.config import database_url as app_url\n\n"
+            "    return app_url({\"DATABASE_URL\": raw})\n    url = make_url(raw)\n",
+        ),
+        "L08-current_revision": CURRENT_IMPORTS + """
+async def current_revision(url):
+    async with create_async_engine(url, poolclass=NullPool).connect() as conn:
+        context = await conn.run_sync(MigrationContext.configure)
+        return await conn.run_sync(lambda _: context.get_current_revision())
+""",
+        "L08-migrate": MIGRATE_IMPORTS + """from alembic.script import ScriptDirectory
+
+def config_for(url):
+    cfg = Config("alembic.ini")
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+async def migrate(url, revision="head"):
+    cfg = config_for(url)
+    current = await current_revision(url)
+    script = ScriptDirectory.from_config(cfg)
+    below = {r.revision for r in script.walk_revisions("base", current)} - {current} if current else set()
+    target = None if revision == "base" else script.get_revision(revision).revision
+    going_down = current is not None and (target is None or target in below)
+    await asyncio.to_thread(command.downgrade if going_down else command.upgrade, cfg, revision)
+""",
+    },
 }
+
