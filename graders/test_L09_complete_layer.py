@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete, event, func, text
+from sqlalchemy import delete, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
