@@ -1,6 +1,7 @@
 # Build Your Database Skill. Every target sets itself up on a fresh clone (Python >= 3.11 and make).
 #   make lab        JupyterLab on the lessons (SQLite; nothing else to start)   LAB_ARGS="--port 9999"
-#   make test       the kit's whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+#   make test       the kit's test suite but the slow tests (PostgreSQL too when TEST_DATABASE_URL is set)
+#   make test-slow  the slow tests (CI runs both)
 #   make check L=L05, make watch L=L05, make hint E=L05.create_task LEVEL=2, make progress,
 #   make export-skill [DEST=dir]
 #   make runs L=L05 does your lesson notebook run from the top in a fresh kernel? (nbval)
@@ -24,9 +25,12 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 LESSON_DIRS := $(notdir $(wildcard solutions/L*))
 # loadgroup keeps tests that share one expensive fixture (tests/instructor's graded class) on one worker.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
+# `make test` leaves out the tests marked slow (kernels, nbgrader, a hub, a browser, the PostgreSQL copies of
+# the graders' cases) to stay under fifteen minutes; `make test-slow` runs those; CI runs both.
+TEST_MARKS ?= not slow
 COURSE := $(if $(COURSE_DIR),--course $(COURSE_DIR))
 
-.PHONY: setup lab test check watch runs hint progress lessons nbval-record autograde feedback grades export-skill verify-skill dev-check lock clean
+.PHONY: setup lab test test-slow check watch runs hint progress lessons nbval-record autograde feedback grades export-skill verify-skill dev-check lock clean
 
 setup: $(STAMP)
 
@@ -47,7 +51,10 @@ lab: setup
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(TEST_MARKS)"
+
+test-slow: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m slow
 
 check: setup
 	@test -n "$(L)" || { echo "usage: make check L=L05"; exit 2; }

@@ -63,11 +63,15 @@ def isolated_skill(tmp_path, monkeypatch):
     return skill
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the `slow` marks added here
 def pytest_collection_modifyitems(config, items):
-    """A test marked sqlite_only runs on SQLite alone: its PostgreSQL copy is deselected."""
+    """A test marked sqlite_only runs on SQLite alone: its PostgreSQL copy is deselected. The PostgreSQL
+    copy of a test marked slow_on_postgres is slow (`make test-slow`)."""
     keep, drop = [], []
     for item in items:
         on_postgres = getattr(item, "callspec", None) and item.callspec.params.get("database_url") is not None
+        if on_postgres and item.get_closest_marker("slow_on_postgres"):
+            item.add_marker(pytest.mark.slow)
         (drop if on_postgres and item.get_closest_marker("sqlite_only") else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

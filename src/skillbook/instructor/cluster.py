@@ -204,7 +204,7 @@ class Cluster:
                 # run it again elsewhere when its worker dies; up to MAX_BYTES is expected, not a mistake.
                 with dask.config.set({"distributed.admin.large-graph-warning-threshold": LARGE_TASK}):
                     future = self.client.submit(grade_task, submission.lesson.id, data, limits, self._sandbox,
-                                                key=f"skillbook-grade-{run}-{number}-{submission.name}", pure=False)
+                                                key=f"skillbook-grade-{run}-{number}", pure=False)  # names may be any bytes: not in keys
                 sent[future.key] = submission
                 running.add(future)
                 count -= 1
