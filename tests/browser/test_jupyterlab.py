@@ -249,7 +249,8 @@ ANSWERS = {
     return task
 """,
     "L06.list_projects_with_tasks": """async def list_projects_with_tasks(session: AsyncSession) -> list[Project]:
-    result = await session.exec(select(Project).order_by(Project.id).options(selectinload(Project.tasks)))
+    query = select(Project).order_by(Project.id)
+    result = await session.exec(query.options(selectinload(Project.tasks).selectinload(Task.tags)))
     return list(result)
 """,
 }
@@ -273,7 +274,14 @@ def test_an_unsaved_answer_passes_its_check(exercise_id, lab, browser):
     page.keyboard.press("Shift+Enter")  # runs the check cell
     check_cell = _cell(page, f'await check("{exercise_id}")')
     passed = check_cell.locator(".jp-OutputArea-output", has_text=f"✓ {exercise_id}")
-    passed.wait_for(timeout=int(os.environ.get("BROWSER_RUN_TIMEOUT_S", 240)) * 1000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        passed.wait_for(timeout=int(os.environ.get("BROWSER_RUN_TIMEOUT_S", 240)) * 1000)
+    except PlaywrightTimeout:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{lesson.dir}-check-unsaved-failed.png"))
+        raise AssertionError(f"the check never passed; it shows: {check_cell.inner_text()[:1500]!r}") from None
     said = check_cell.locator(".jp-OutputArea").inner_text()
     assert f"✓ {exercise_id}  {exercise.points:g}/{exercise.points:g}  · SQLite" in said, said
     assert f"your saved file differs in {exercise_id}" in said, said
