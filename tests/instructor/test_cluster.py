@@ -157,7 +157,7 @@ def test_a_notebook_that_kills_every_worker_scores_zero_and_the_class_goes_on(re
     submission_from("L00", {"l00-create-skill": WAITS_FOR_THE_KILLER}, course / "submitted" / "killer" / "L00_build_skill")
     killed: list[int] = []
     with local_cluster(**{"distributed.scheduler.allowed-failures": 1}) as cluster:
-        oom = threading.Thread(target=_kill_whoever_grades, args=(cluster, "killer/", 2, killed))
+        oom = threading.Thread(target=_kill_whoever_grades, args=(cluster, "-killer-L00", 2, killed))
         oom.start()
         code, output = _grade(course, cluster, sandbox=False)
         oom.join()

@@ -26,6 +26,7 @@ are listed as not graded (never graded unsandboxed).
 """
 
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -204,7 +205,7 @@ class Cluster:
                 # run it again elsewhere when its worker dies; up to MAX_BYTES is expected, not a mistake.
                 with dask.config.set({"distributed.admin.large-graph-warning-threshold": LARGE_TASK}):
                     future = self.client.submit(grade_task, submission.lesson.id, data, limits, self._sandbox,
-                                                key=f"skillbook-grade-{run}-{number}", pure=False)  # names may be any bytes: not in keys
+                                                key=_key(run, number, submission), pure=False)
                 sent[future.key] = submission
                 running.add(future)
                 count -= 1
@@ -233,3 +234,10 @@ class Cluster:
         else:
             why = f"could not be graded on the cluster (its task was {future.status}: the scheduler went away?)"
         return zero_result(submission.lesson, why), why
+
+
+def _key(run: str, number: int, submission: Submission) -> str:
+    """The task's Dask key: unique per run, and readable on the dashboard (student and lesson). Student
+    names may be any bytes, which Dask's messages cannot carry: only letters, digits and `._-` are kept."""
+    readable = re.sub(r"[^A-Za-z0-9._-]", "_", submission.student)[:40]
+    return f"skillbook-grade-{run}-{number}-{readable}-{submission.lesson.id}"
