@@ -10,6 +10,8 @@ terminal: the outcome holds what happened.
 """
 
 import asyncio
+import contextlib
+import os
 import sys
 import tempfile
 import types
@@ -101,6 +103,20 @@ def _as_module(namespace: dict) -> types.ModuleType:
     return module
 
 
+# pytest.main reads these from the environment; a learner's (or a CI's) -x, -q or --tb=... must not change
+# how a notebook's tests run, nor load plugins into the notebook's process.
+ENVIRONMENT_SETTINGS = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+@contextlib.contextmanager
+def _without_pytest_settings_from_the_environment():
+    saved = {name: os.environ.pop(name) for name in ENVIRONMENT_SETTINGS if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 def _run(namespace: dict, order: str) -> TestOutcome:
     collector = _Collector(_as_module(namespace), order)
     with tempfile.TemporaryDirectory() as folder:
@@ -113,7 +129,8 @@ def _run(namespace: dict, order: str) -> TestOutcome:
             "-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function",
             "-o", "asyncio_default_test_loop_scope=function", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         ]
-        code = pytest.main(args, plugins=[collector])
+        with _without_pytest_settings_from_the_environment():
+            code = pytest.main(args, plugins=[collector])
     if code == pytest.ExitCode.NO_TESTS_COLLECTED and not collector.outcome.errors:
         collector.outcome.errors.append("no tests found: name each test function test_...")
     return collector.outcome
