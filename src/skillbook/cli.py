@@ -10,6 +10,7 @@
     skillbook feedback [--course DIR]   an HTML page per student and lesson, without the graders' source
     skillbook grades [--course DIR]     grades/grades.csv and a chart of the class
     skillbook check-generated FILE --lesson L04   code an assistant wrote, against the lesson's checklist
+                                    [--example service_layer.py]  (L09: one part's rules)
     skillbook verify-skill [DIR]        check a skill against the skill rules
     skillbook export-skill              verify, install for Claude Code, build dist/*.skill
     skillbook dev check                 course.toml, notebooks and graders agree
@@ -270,8 +271,13 @@ def _check_generated(args) -> int:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise Usage(f"cannot read {path}: {exc}") from None
-    syntax_error, findings = check_source(source, list(lesson.checks))
+    parts = sorted({rule.example for rule in lesson.checks if rule.example})
+    if args.example and args.example not in parts:
+        raise Usage(f"{lesson.id}'s checklist has " + (f"these parts: {', '.join(parts)}" if parts else "no parts"))
+    syntax_error, findings = check_source(source, lesson.checklist(args.example))
     print(report(path, lesson.id, syntax_error, findings))
+    if parts and not args.example:
+        print(f"  (the whole {lesson.id} checklist; one part of it: --example {' or --example '.join(parts)})")
     return 1 if syntax_error or not all(f.ok for f in findings) else 0
 
 
@@ -432,6 +438,7 @@ def parser() -> argparse.ArgumentParser:
     cg = sub.add_parser("check-generated", help="check code an AI assistant wrote against a lesson's checklist")
     cg.add_argument("file")
     cg.add_argument("--lesson", required=True)
+    cg.add_argument("--example", help="a lesson in parts (L09): check against one part's rules (service_layer.py, ...)")
     cg.set_defaults(run=_check_generated)
 
     d = sub.add_parser("dev", help="author tools")

@@ -118,11 +118,11 @@ def test_every_lesson_follows_its_own_checklist(lesson_id):
     """The checklist is what the lesson teaches: its solution code and its skill example pass every check."""
     lesson = manifest.lesson(lesson_id)
     assert lesson.checks, f"{lesson_id} has no [[lesson.check]] in course.toml"
-    sources = {"solution": _lesson_code(lesson)}
-    if lesson.examples:  # a lesson's example may be two files (L09): the checklist applies to them together
-        sources["example"] = "\n".join((paths.reflections_dir() / "examples" / name).read_text() for name in lesson.examples)
-    for name, source in sources.items():
-        error, findings = check_source(source, list(lesson.checks))
+    sources = {"solution": (_lesson_code(lesson), lesson.checklist())}
+    for example in lesson.examples:  # each example against its part of the checklist (L09 has two parts)
+        sources[example] = ((paths.reflections_dir() / "examples" / example).read_text(), lesson.checklist(example))
+    for name, (source, rules) in sources.items():
+        error, findings = check_source(source, rules)
         assert error is None, (name, error)
         assert all(f.ok for f in findings), (name, [(f.rule.message, f.where) for f in findings if not f.ok])
 
@@ -243,3 +243,35 @@ def test_rule_finds_the_pattern_however_it_is_written(rule, source, found):
     assert findings[0].ok == (found if rule.level == "require" else not found), findings[0]
     if found and rule.level == "forbid":
         assert findings[0].where.startswith("line ")
+
+
+def test_a_lesson_in_parts_checks_one_part_on_request(tmp_path, capsys):
+    """`check-generated --lesson L09 --example service_layer.py` holds a service module to the service
+    layer's rules only (no FastAPI lifespan asked of it); without --example it gets the whole checklist and
+    is told about the parts; an unknown part is a one-line error."""
+    from skillbook.cli import main
+
+    service = tmp_path / "service.py"
+    service.write_text(
+        "from sqlmodel import func, select\n"
+        "async def save(session, obj):\n"
+        "    session.add(obj)\n"
+        "    try:\n"
+        "        await session.commit()\n"
+        "    except Exception:\n"
+        "        await session.rollback()\n"
+        "        raise\n"
+        "async def total(session, statement):\n"
+        "    return (await session.exec(select(func.count()).select_from(statement.subquery()))).one()\n"
+    )
+    assert main(["check-generated", str(service), "--lesson", "L09", "--example", "service_layer.py"]) == 0
+    assert "missing" not in capsys.readouterr().out
+    assert main(["check-generated", str(service), "--lesson", "L09"]) == 1
+    said = capsys.readouterr().out
+    assert "missing: a lifespan" in said and "--example production_patterns.py" in said
+    assert main(["check-generated", str(service), "--lesson", "L09", "--example", "service_layer.py"]) == 0
+    capsys.readouterr()
+    service.write_text(service.read_text().replace("await session.rollback()", "pass"))
+    assert main(["check-generated", str(service), "--lesson", "L09", "--example", "service_layer.py"]) == 1
+    assert "missing: a commit that fails is rolled back" in capsys.readouterr().out
+    assert main(["check-generated", str(service), "--lesson", "L09", "--example", "nope.py"]) != 0

@@ -50,6 +50,7 @@ class Rule:
     keyword: str = ""
     value: object = None
     module: str = ""
+    example: str = ""  # the lesson's example file this rule is about; "" for all of them
 
     @classmethod
     def from_data(cls, data: dict) -> "Rule":
@@ -118,6 +119,10 @@ class Lesson:
     def max_points(self) -> float:
         return sum(e.points for e in self.exercises)
 
+    def checklist(self, example: str | None = None) -> list[Rule]:
+        """The `check-generated` rules for one of the lesson's examples (None: every rule of the lesson)."""
+        return [rule for rule in self.checks if example is None or rule.example in ("", example)]
+
     def exercise(self, exercise_id: str) -> Exercise:
         """An exercise by id ("L05.create_task"; any case), or a KeyError that lists the lesson's."""
         for e in self.exercises:
@@ -177,6 +182,10 @@ def parse(text: str) -> dict[str, Lesson]:
             exercises=tuple(exercises),
             checks=tuple(Rule.from_data(check) for check in raw.get("check", [])),
         )
+        for rule in lesson.checks:
+            if rule.example and rule.example not in lesson.examples:
+                raise ManifestError(f"course.toml: a {lesson.id} check names example {rule.example!r}, "
+                                    f"which is not one of the lesson's: {', '.join(lesson.examples) or 'none'}")
         if lesson.id in lessons:
             raise ManifestError(f"course.toml: lesson {lesson.id} appears twice")
         lessons[lesson.id] = lesson
