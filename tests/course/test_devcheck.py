@@ -161,6 +161,15 @@ def test_manifest_rejects_a_wrong_exercise_prefix():
                        '[[lesson.exercise]]\nid = "L02.y"\npoints = 1\n')
 
 
+def test_manifest_rejects_a_check_for_an_example_the_lesson_lacks():
+    lesson = 'format_version = 1\n[[lesson]]\nid = "L01"\ndir = "x"\ntitle = "x"\nexample = ["a.py", "b.py"]\n'
+    rule = '[[lesson.check]]\nkind = "call"\nlevel = "require"\nname = "f"\nmessage = "m"\nexample = "{}"\n'
+    assert [r.example for r in manifest.parse(lesson + rule.format("b.py"))["L01"].checklist("b.py")] == ["b.py"]
+    assert manifest.parse(lesson + rule.format("b.py"))["L01"].checklist("a.py") == []
+    with pytest.raises(manifest.ManifestError, match="names example 'c.py', which is not one of the lesson's: a.py, b.py"):
+        manifest.parse(lesson + rule.format("c.py"))
+
+
 def test_outputs_are_kept_only_where_nbval_checks_them(tmp_path, monkeypatch):
     """Does dev check accept the expected output of a marked solution demo, and flag a marked demo
     without one, and any output in lessons/?"""

@@ -274,4 +274,9 @@ def test_a_lesson_in_parts_checks_one_part_on_request(tmp_path, capsys):
     service.write_text(service.read_text().replace("await session.rollback()", "pass"))
     assert main(["check-generated", str(service), "--lesson", "L09", "--example", "service_layer.py"]) == 1
     assert "missing: a commit that fails is rolled back" in capsys.readouterr().out
+    service.write_text(service.read_text().replace("select(func.count())", "select(statement.subquery())")
+                       + "async def setup(engine):\n    async with engine.begin() as conn:\n        pass\n")
+    assert main(["check-generated", str(service), "--lesson", "L09", "--example", "service_layer.py"]) == 1
+    said = capsys.readouterr().out  # engine.begin() is not the session's; len() of rows is not func.count
+    assert "missing: a commit that fails is rolled back" in said and "missing: page totals counted" in said
     assert main(["check-generated", str(service), "--lesson", "L09", "--example", "nope.py"]) != 0
